@@ -1,0 +1,285 @@
+"""The five checks of the pod-network model: facts in, verdicts out. Pure.
+
+Each verdict carries the evidence (pids, inodes, ifindexes, addresses, ports) a learner
+needs to redo the check by hand, and, when it fails, the fix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+
+from kubectl_podnet import __version__
+from kubectl_podnet.model import (
+    API_VERSION,
+    REPORT_KIND,
+    CheckResult,
+    ContainerFacts,
+    Generator,
+    Interface,
+    Listener,
+    NodeFacts,
+    PodNetReport,
+    Probe,
+)
+
+CHECK_IDS = ("pause-container", "shared-netns", "shared-ip", "single-veth", "localhost")
+
+
+def _label(container: ContainerFacts) -> str:
+    return container.name or container.id[:12]
+
+
+def _netns(inode: int | None) -> str:
+    return f"net:[{inode}]" if inode is not None else "unknown"
+
+
+def check_pause_container(facts: NodeFacts) -> CheckResult:
+    sandbox = facts.sandbox
+    if sandbox.source == "pause-process":
+        return CheckResult(
+            id="pause-container",
+            status="pass",
+            summary=f"pause pid {sandbox.pid} holds {_netns(sandbox.netns_inode)}",
+            evidence={
+                "pid": sandbox.pid,
+                "containerId": sandbox.container_id,
+                "command": sandbox.command,
+                "netns": _netns(sandbox.netns_inode),
+                "pinnedPath": sandbox.pinned_path,
+            },
+        )
+    if sandbox.source == "pinned-netns":
+        return CheckResult(
+            id="pause-container",
+            status="pass",
+            summary=f"no pause process; the runtime pinned {_netns(sandbox.netns_inode)} at {sandbox.pinned_path}",
+            evidence={"pinnedPath": sandbox.pinned_path, "netns": _netns(sandbox.netns_inode)},
+        )
+    return CheckResult(
+        id="pause-container",
+        status="fail",
+        summary="no pause process in the pod cgroup and no pinned netns shared by its containers",
+        evidence={"containers": [_label(c) for c in facts.containers]},
+        fix="check the runtime's sandbox (crictl pods; crictl inspectp POD_ID) and the kubelet log",
+    )
+
+
+def check_shared_netns(facts: NodeFacts) -> CheckResult:
+    if facts.pod.host_network:
+        expected, what = facts.node_netns_inode, "the node's netns (hostNetwork)"
+    else:
+        expected, what = facts.sandbox.netns_inode, "the sandbox netns"
+    running = [c for c in facts.containers if c.netns_inode is not None]
+    missing = [_label(c) for c in facts.containers if c.netns_inode is None]
+    evidence = {
+        "expected": _netns(expected),
+        "containers": {_label(c): _netns(c.netns_inode) for c in facts.containers},
+    }
+    if expected is None:
+        return CheckResult("shared-netns", "fail", "no sandbox netns to compare with", evidence)
+    if not running:
+        return CheckResult("shared-netns", "fail", "no running container found on the node", evidence)
+    outliers = [_label(c) for c in running if c.netns_inode != expected]
+    if outliers:
+        return CheckResult(
+            id="shared-netns",
+            status="fail",
+            summary=f"{', '.join(outliers)} not in {what} {_netns(expected)}",
+            evidence=evidence,
+            fix="containers of a pod must join the sandbox netns; check the runtime (a container "
+            "started outside CRI, or a runtime bug)",
+        )
+    names = ", ".join(_label(c) for c in running)
+    summary = f"{names} share {what} {_netns(expected)}"
+    if missing:
+        return CheckResult("shared-netns", "warn", summary + f"; not running: {', '.join(missing)}", evidence)
+    return CheckResult("shared-netns", "pass", summary, evidence)
+
+
+def _eth0(facts: NodeFacts) -> Interface | None:
+    by_name = {i.name: i for i in facts.interfaces}
+    if "eth0" in by_name:
+        return by_name["eth0"]
+    veths = [i for i in facts.interfaces if i.kind == "veth"]
+    return veths[0] if veths else None
+
+
+def check_shared_ip(facts: NodeFacts) -> CheckResult:
+    if not facts.pod.pod_ips:
+        return CheckResult("shared-ip", "skip", "no pod IPs given to compare with (pass --pod-ip)")
+    wanted = [str(ipaddress.ip_address(ip)) for ip in facts.pod.pod_ips]
+    if facts.pod.host_network:
+        on_node = {a.address: i.name for i in facts.interfaces for a in i.addresses}
+        evidence = {"podIPs": wanted, "found": {ip: on_node.get(ip) for ip in wanted}}
+        absent = [ip for ip in wanted if ip not in on_node]
+        if absent:
+            return CheckResult(
+                "shared-ip", "fail", f"hostNetwork pod IPs {', '.join(absent)} are not node addresses", evidence
+            )
+        return CheckResult("shared-ip", "pass", f"hostNetwork: pod IPs are the node's ({', '.join(wanted)})", evidence)
+    eth0 = _eth0(facts)
+    if eth0 is None:
+        return CheckResult("shared-ip", "fail", "the pod netns has no eth0", {"podIPs": wanted})
+    present = {str(ipaddress.ip_address(a.address)): a for a in eth0.addresses}
+    evidence = {
+        "podIPs": wanted,
+        "interface": eth0.name,
+        "addresses": [f"{a.address}/{a.prefixlen}" for a in eth0.addresses if a.scope == "global"],
+    }
+    absent = [ip for ip in wanted if ip not in present]
+    if absent:
+        return CheckResult(
+            id="shared-ip",
+            status="fail",
+            summary=f"{', '.join(absent)} not on {eth0.name} in the pod netns",
+            evidence=evidence,
+            fix="the API's podIPs and the netns disagree: the CNI ADD result was lost or the IP was reassigned",
+        )
+    shown = ", ".join(f"{ip}/{present[ip].prefixlen}" for ip in wanted)
+    return CheckResult("shared-ip", "pass", f"{shown} on {eth0.name}, one IP per family for every container", evidence)
+
+
+def _peer_text(interface: Interface) -> str:
+    peer = interface.peer
+    if peer is None or peer.name is None:
+        return f"{interface.name} (host peer not found)"
+    if peer.master:
+        where = f"on {peer.master_kind or 'master'} {peer.master}"
+    elif peer.routes:
+        where = f"routed: {', '.join(peer.routes)}"
+    else:
+        where = "no bridge, no route"
+    return f"{interface.name} <-> {peer.name} (host, ifindex {peer.ifindex}) {where}"
+
+
+def check_single_veth(facts: NodeFacts) -> CheckResult:
+    if facts.pod.host_network:
+        return CheckResult(
+            "single-veth", "skip", "hostNetwork pod: uses the node's netns, no veth of its own",
+            {"netns": _netns(facts.node_netns_inode)},
+        )
+    veths = [i for i in facts.interfaces if i.kind == "veth"]
+    extras = [i for i in facts.interfaces if i.kind not in ("veth", "loopback")]
+    evidence = {
+        "interfaces": {i.name: i.kind for i in facts.interfaces},
+        "veths": [
+            {
+                "name": i.name,
+                "ifindex": i.ifindex,
+                "peerIfindex": i.peer.ifindex if i.peer else i.link_ifindex,
+                "peerName": i.peer.name if i.peer else None,
+                "confirmed": bool(i.peer and i.peer.confirmed),
+                "master": i.peer.master if i.peer else None,
+                "routes": i.peer.routes if i.peer else [],
+            }
+            for i in veths
+        ],
+    }
+    if not veths:
+        return CheckResult(
+            "single-veth", "fail", "no veth in the pod netns", evidence,
+            fix="the CNI did not wire the pod; check /etc/cni/net.d and the kubelet log",
+        )
+    primary = _eth0(facts)
+    assert primary is not None
+    if primary.peer is None or not primary.peer.confirmed:
+        reason = primary.peer.reason if primary.peer and primary.peer.reason else "no matching host link"
+        return CheckResult(
+            "single-veth", "fail", f"host peer of {primary.name} not confirmed: {reason}", evidence,
+            fix="look for the peer with: ip -d link show | grep -A1 'link-netnsid'",
+        )
+    others = [i for i in veths if i is not primary] + extras
+    if others:
+        listed = ", ".join(f"{i.name} ({i.kind})" for i in others)
+        return CheckResult(
+            "single-veth", "warn", f"{_peer_text(primary)}; extra interfaces: {listed}", evidence,
+            fix="extra interfaces come from a meta-plugin (Multus) or a manual change; expected only if "
+            "the pod asked for them (k8s.v1.cni.cncf.io/networks)",
+        )
+    return CheckResult("single-veth", "pass", _peer_text(primary), evidence)
+
+
+def _listener_verdict(listener: Listener, probes: dict[tuple[str, int], Probe]) -> tuple[str, str]:
+    v4 = probes.get(("127.0.0.1", listener.port))
+    v6 = probes.get(("::1", listener.port))
+    v4_ok = bool(v4 and v4.ok)
+    v6_ok = bool(v6 and v6.ok)
+    owner = listener.container or "unknown container"
+    bound = f"[{listener.address}]" if listener.family == 6 else listener.address
+    where = f"{owner} {bound}:{listener.port}"
+    if v4_ok:
+        return "pass", f"{where} reachable at 127.0.0.1:{listener.port}" + (
+            f" and [::1]:{listener.port}" if v6_ok else ""
+        )
+    if v6_ok:
+        return "warn", (
+            f"{where} reachable only at [::1]:{listener.port}; clients dialling 127.0.0.1 fail "
+            "(fix: bind [::] with dual-stack or 0.0.0.0 too)"
+        )
+    address = ipaddress.ip_address(listener.address)
+    if not address.is_unspecified and not address.is_loopback:
+        return "fail", (
+            f"{where} is bound only to {listener.address}: not reachable over localhost "
+            "(fix: bind 0.0.0.0 or [::], or 127.0.0.1 if only the pod needs it)"
+        )
+    error = (v4.error if v4 else None) or (v6.error if v6 else None) or "not probed"
+    return "fail", f"{where} not reachable over loopback ({error})"
+
+
+def check_localhost(facts: NodeFacts) -> CheckResult:
+    if not facts.listeners:
+        return CheckResult("localhost", "skip", "no TCP listener in the pod's containers to probe")
+    probes = {(p.target, p.port): p for p in facts.probes}
+    verdicts = [(_listener_verdict(listener, probes), listener) for listener in facts.listeners]
+    evidence = {
+        "listeners": [
+            {"container": l.container, "address": l.address, "port": l.port, "status": status, "detail": text}
+            for (status, text), l in verdicts
+        ],
+        "probes": [f"{'[' + p.target + ']' if ':' in p.target else p.target}:{p.port} "
+                   f"{'ok' if p.ok else p.error}" for p in facts.probes],
+    }
+    worst = "fail" if any(s == "fail" for (s, _), _ in verdicts) else (
+        "warn" if any(s == "warn" for (s, _), _ in verdicts) else "pass"
+    )
+    if worst == "pass":
+        ports = sorted({l.port for l in facts.listeners})
+        summary = f"{len(ports)} port(s) reachable over 127.0.0.1 from the pod netns: " + ", ".join(map(str, ports))
+        return CheckResult("localhost", "pass", summary, evidence)
+    bad = [text for (status, text), _ in verdicts if status == worst]
+    fix = "bind servers to 0.0.0.0 or [::] so every container of the pod reaches them over localhost"
+    return CheckResult("localhost", "fail" if worst == "fail" else "warn", "; ".join(bad), evidence, fix=fix)
+
+
+CHECKS: tuple[Callable[[NodeFacts], CheckResult], ...] = (
+    check_pause_container,
+    check_shared_netns,
+    check_shared_ip,
+    check_single_veth,
+    check_localhost,
+)
+
+
+def run_checks(facts: NodeFacts) -> list[CheckResult]:
+    return [check(facts) for check in CHECKS]
+
+
+def build_report(facts: NodeFacts) -> PodNetReport:
+    checks = run_checks(facts)
+    return PodNetReport(
+        api_version=API_VERSION,
+        kind=REPORT_KIND,
+        generator=Generator(tool="kubectl-podnet", version=__version__),
+        pod=facts.pod,
+        sandbox=facts.sandbox,
+        node_netns_inode=facts.node_netns_inode,
+        containers=facts.containers,
+        interfaces=facts.interfaces,
+        routes=facts.routes,
+        listeners=facts.listeners,
+        probes=facts.probes,
+        checks=checks,
+        verdict="fail" if any(c.status == "fail" for c in checks) else "pass",
+        notes=facts.notes,
+    )

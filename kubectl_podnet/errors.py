@@ -1,0 +1,49 @@
+"""One error tree and one exit-code table for the whole tool.
+
+Every failure the user can cause or meet is a `PodnetError` subclass carrying its
+exit status; the CLI maps them in one place (`cli.app.main`). Library errors are
+chained as the cause (`raise ClusterError(...) from exc`) so `--debug` can show them,
+while the user sees one line.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    OK = 0  # every check passed (warnings allowed)
+    CHECK_FAILED = 1  # at least one check failed
+    USAGE = 2  # bad usage or input
+    CLUSTER = 3  # cluster or agent trouble: not found, not scheduled, forbidden, timeout
+
+
+class PodnetError(Exception):
+    exit_status: ExitStatus = ExitStatus.CLUSTER
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        text = self.message if not self.hint else f"{self.message} ({self.hint})"
+        return " ".join(text.split())
+
+
+class UsageError(PodnetError):
+    """The user gave input we cannot act on (bad uid, bad container id, bad flag value)."""
+
+    exit_status = ExitStatus.USAGE
+
+
+class NodeError(PodnetError):
+    """The node side could not gather facts (pod not on this node, not root, netns gone)."""
+
+
+class ClusterError(PodnetError):
+    """The API server said no, or the pod is not in a state we can inspect."""
+
+
+class AgentError(PodnetError):
+    """The agent DaemonSet is missing, not ready, or its exec failed."""

@@ -1,0 +1,133 @@
+"""What a lab node looks like: pods, their containers, addressing. Pure values.
+
+The lab rebuilds by hand what a kubelet + CNI build on a node, inside a throwaway
+"node" netns so the machine's own network is never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+Network = Literal["bridge", "ptp", "host"]
+CgroupLayout = Literal["v2-systemd", "v1-cgroupfs"]
+Qos = Literal["besteffort", "burstable", "guaranteed"]
+
+NODE_IP = "10.89.0.2"
+BRIDGE_V4 = ("10.244.0.1", 24)
+BRIDGE_V6 = ("fd00:10:244::1", 64)
+PTP_GATEWAY = "10.244.1.1"
+SERVER_PORT = 8080
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """A container process. `listen` entries: "0.0.0.0:8080", "[::1]:9090", "pod:8080" (the pod IP)."""
+
+    name: str
+    listen: tuple[str, ...] = ()
+    own_netns: bool = False  # a broken runtime: the container did not join the sandbox
+
+
+@dataclass(frozen=True)
+class PodSpec:
+    name: str
+    containers: tuple[ContainerSpec, ...]
+    network: Network = "bridge"
+    ipv6: bool = False
+    pause: bool = True  # False: CRI-O drop_infra_ctr, the netns is only pinned
+    extra_interface: Literal["veth", "macvlan"] | None = None
+    cgroup: CgroupLayout = "v2-systemd"
+    qos: Qos = "besteffort"
+
+
+@dataclass(frozen=True)
+class PodPlan:
+    """A PodSpec placed on the node: names, ids and addresses fixed."""
+
+    spec: PodSpec
+    index: int
+    uid: str
+    sandbox_id: str
+    container_ids: dict[str, str]
+    netns: str | None  # pinned name under /var/run/netns; None for hostNetwork
+    host_veth: str | None
+    ipv4: str
+    ipv6: str | None
+    prefixlen: int = 24
+
+    @property
+    def pod_ips(self) -> list[str]:
+        return [self.ipv4] + ([self.ipv6] if self.ipv6 else [])
+
+
+@dataclass(frozen=True)
+class LabPlan:
+    prefix: str
+    pods: list[PodPlan] = field(default_factory=list)
+
+    @property
+    def node_netns(self) -> str:
+        return f"{self.prefix}-node"
+
+
+def _hex_id(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()
+
+
+def plan_lab(prefix: str, pods: list[PodSpec]) -> LabPlan:
+    placed = []
+    for index, spec in enumerate(pods):
+        uid = str(uuid.uuid4())
+        host = spec.network == "host"
+        if host:
+            ipv4, ipv6, prefixlen = NODE_IP, None, 24
+        elif spec.network == "ptp":
+            ipv4, ipv6, prefixlen = f"10.244.1.{10 + index}", None, 24
+        else:
+            ipv4, prefixlen = f"10.244.0.{10 + index}", BRIDGE_V4[1]
+            ipv6 = f"fd00:10:244::{10 + index:x}" if spec.ipv6 else None
+        placed.append(
+            PodPlan(
+                spec=spec,
+                index=index,
+                uid=uid,
+                sandbox_id=_hex_id(uid, "sandbox"),
+                container_ids={c.name: _hex_id(uid, c.name) for c in spec.containers},
+                netns=None if host else f"{prefix}-{spec.name}",
+                host_veth=None if host else "veth" + _hex_id(uid, "veth")[:8],
+                ipv4=ipv4,
+                ipv6=ipv6,
+                prefixlen=prefixlen,
+            )
+        )
+    return LabPlan(prefix=prefix, pods=placed)
+
+
+def cgroup_path(prefix: str, pod: PodPlan, container_id: str) -> str:
+    """The kubelet's cgroup path for a container, under a lab root so nothing collides."""
+    qos = pod.spec.qos
+    if pod.spec.cgroup == "v2-systemd":
+        uid = pod.uid.replace("-", "_")
+        if qos == "guaranteed":
+            pod_slice = f"kubepods.slice/kubepods-pod{uid}.slice"
+        else:
+            pod_slice = f"kubepods.slice/kubepods-{qos}.slice/kubepods-{qos}-pod{uid}.slice"
+        return f"{prefix}.slice/{pod_slice}/cri-containerd-{container_id}.scope"
+    qos_dir = "" if qos == "guaranteed" else f"{qos}/"
+    return f"{prefix}/kubepods/{qos_dir}pod{pod.uid}/{container_id}"
+
+
+def default_lab_pods() -> list[PodSpec]:
+    """The experiment every CKA learner does by hand: one pod, two containers, one port."""
+    return [
+        PodSpec(
+            name="web",
+            containers=(
+                ContainerSpec(name="web", listen=(f"0.0.0.0:{SERVER_PORT}",)),
+                ContainerSpec(name="sidecar"),
+            ),
+        )
+    ]

@@ -1,0 +1,187 @@
+"""The report: the versioned contract between the node agent, the client and CI.
+
+`PodNetReport` is what `-o json` prints and what the agent returns; its schema is
+documented in docs/report.md and round-trip tested. Fields are only ever added
+(readers ignore unknown keys); a breaking change bumps `API_VERSION`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+API_VERSION = "podnet/v1"
+REPORT_KIND = "PodNetReport"
+
+Status = Literal["pass", "warn", "fail", "skip"]
+Role = Literal["app", "init", "sidecar", "ephemeral", "unknown"]
+
+
+@dataclass(frozen=True)
+class ContainerRef:
+    """A container the API server says the pod has; `id` is the runtime's 64-hex id."""
+
+    id: str
+    name: str | None = None
+    role: Role = "app"
+
+
+@dataclass(frozen=True)
+class InspectRequest:
+    """What the node agent is asked: everything it needs, nothing it must look up."""
+
+    pod_uid: str
+    containers: list[ContainerRef] = field(default_factory=list)
+    pod_ips: list[str] = field(default_factory=list)
+    namespace: str | None = None
+    name: str | None = None
+    node: str | None = None
+    host_network: bool | None = None
+    probe_timeout: float = 0.5
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    uid: str
+    namespace: str | None
+    name: str | None
+    node: str | None
+    host_network: bool
+    pod_ips: list[str]
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """The pause container, or the pinned netns when the runtime runs no pause process."""
+
+    source: Literal["pause-process", "pinned-netns", "none"]
+    netns_inode: int | None
+    netns_path: str | None
+    pid: int | None = None
+    container_id: str | None = None
+    command: str | None = None
+    pinned_path: str | None = None
+
+
+@dataclass(frozen=True)
+class ContainerFacts:
+    id: str
+    name: str | None
+    role: Role
+    runtime: str | None
+    pids: list[int]
+    command: str | None
+    netns_inode: int | None
+    cgroup_path: str | None
+
+
+@dataclass(frozen=True)
+class Address:
+    address: str
+    prefixlen: int
+    family: Literal[4, 6]
+    scope: str
+
+
+@dataclass(frozen=True)
+class Peer:
+    """The host end of a pod veth, seen from the agent's (host) netns."""
+
+    ifindex: int
+    name: str | None
+    kind: str | None
+    confirmed: bool
+    master: str | None = None
+    master_kind: str | None = None
+    routes: list[str] = field(default_factory=list)
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Interface:
+    ifindex: int
+    name: str
+    kind: str
+    mtu: int
+    state: str
+    mac: str | None
+    addresses: list[Address] = field(default_factory=list)
+    link_ifindex: int | None = None
+    link_netnsid: int | None = None
+    peer: Peer | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    dst: str
+    gateway: str | None
+    dev: str | None
+    scope: str
+    family: Literal[4, 6]
+
+
+@dataclass(frozen=True)
+class Listener:
+    family: Literal[4, 6]
+    address: str
+    port: int
+    inode: int
+    container: str | None
+
+
+@dataclass(frozen=True)
+class Probe:
+    target: str
+    port: int
+    ok: bool
+    error: str | None
+    millis: float
+
+
+@dataclass(frozen=True)
+class NodeFacts:
+    """Everything the agent saw; checks turn these into verdicts."""
+
+    pod: PodInfo
+    sandbox: Sandbox
+    node_netns_inode: int
+    containers: list[ContainerFacts]
+    expected_containers: list[ContainerRef]
+    interfaces: list[Interface]
+    routes: list[Route]
+    listeners: list[Listener]
+    probes: list[Probe]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    status: Status
+    summary: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class Generator:
+    tool: str
+    version: str
+
+
+@dataclass(frozen=True)
+class PodNetReport:
+    api_version: str
+    kind: str
+    generator: Generator
+    pod: PodInfo
+    sandbox: Sandbox
+    node_netns_inode: int
+    containers: list[ContainerFacts]
+    interfaces: list[Interface]
+    routes: list[Route]
+    listeners: list[Listener]
+    probes: list[Probe]
+    checks: list[CheckResult]
+    verdict: Literal["pass", "fail"]
+    notes: list[str] = field(default_factory=list)

@@ -1,0 +1,53 @@
+"""The agent's entry point: `python -m kubectl_podnet.node --request JSON`.
+
+Stdlib only (the agent pod has python3 and nothing else). It prints one JSON envelope,
+`AgentResult`, carrying its own exit code, because the exec status channel can be lost
+after a timeout or a race.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from kubectl_podnet.errors import ExitStatus, PodnetError
+from kubectl_podnet.model import API_VERSION, InspectRequest
+from kubectl_podnet.serde import from_json, to_json
+
+
+def run(request_text: str) -> tuple[int, dict[str, object]]:
+    from kubectl_podnet.checks import build_report
+    from kubectl_podnet.node.inspect import inspect_pod
+
+    try:
+        try:
+            request = from_json(InspectRequest, json.loads(request_text))
+        except (ValueError, TypeError) as exc:
+            from kubectl_podnet.errors import UsageError
+
+            raise UsageError(f"bad agent request: {exc}") from exc
+        report = build_report(inspect_pod(request))
+    except PodnetError as exc:
+        code = int(exc.exit_status)
+        return code, envelope(code, None, {"kind": type(exc).__name__, "message": exc.one_line()})
+    code = int(ExitStatus.CHECK_FAILED if report.verdict == "fail" else ExitStatus.OK)
+    return code, envelope(code, to_json(report), None)
+
+
+def envelope(code: int, report: object, error: dict[str, str] | None) -> dict[str, object]:
+    return {"apiVersion": API_VERSION, "kind": "AgentResult", "exitCode": code, "report": report, "error": error}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kubectl_podnet.node", description="podnet node agent")
+    parser.add_argument("--request", required=True, help="an InspectRequest as JSON")
+    args = parser.parse_args(argv)
+    code, result = run(args.request)
+    json.dump(result, sys.stdout, separators=(",", ":"))
+    sys.stdout.write("\n")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Find a pod's sandbox and container processes from /proc, runtime-agnostic.
+
+A pod's processes carry its uid in their cgroup path and each container's leaf carries
+its id. The ids the API server lists are the containers; another id in the pod cgroup
+whose process is `pause` is the sandbox. CRI-O with `drop_infra_ctr` runs no pause: its
+netns is pinned under /var/run/netns, which we find by inode.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+
+from kubectl_podnet.model import ContainerFacts, ContainerRef, Sandbox
+from kubectl_podnet.node.cgroup import parse_proc_cgroup
+from kubectl_podnet.node.procfs import ProcFS, pinned_netns
+
+
+@dataclass
+class CgroupGroup:
+    runtime: str | None
+    path: str
+    pids: list[int] = field(default_factory=list)
+
+
+def scan_pod(procfs: ProcFS, pod_uid: str) -> dict[str, CgroupGroup]:
+    """container id -> its processes, for every process in the pod's cgroup."""
+    groups: dict[str, CgroupGroup] = {}
+    needle = pod_uid.replace("-", "_")
+    for pid in procfs.pids():
+        text = procfs.read(pid, "cgroup")
+        # cheap filter before parsing: the uid appears with dashes or underscores
+        if not text or (pod_uid not in text and needle not in text):
+            continue
+        found = parse_proc_cgroup(text)
+        if found is None or found.pod_uid != pod_uid or found.container_id is None:
+            continue
+        if found.runtime == "cri-o-conmon":
+            continue  # CRI-O's monitor process lives beside the container, not in it
+        group = groups.setdefault(found.container_id, CgroupGroup(found.runtime, found.path))
+        group.pids.append(pid)
+    for group in groups.values():
+        group.pids.sort()
+    return groups
+
+
+def is_pause(procfs: ProcFS, pid: int) -> bool:
+    argv = procfs.cmdline(pid)
+    return (bool(argv) and os.path.basename(argv[0]) == "pause") or procfs.comm(pid) == "pause"
+
+
+def _command(procfs: ProcFS, pid: int) -> str | None:
+    argv = procfs.cmdline(pid)
+    return " ".join(argv) if argv else procfs.comm(pid)
+
+
+def split_sandbox(
+    procfs: ProcFS, groups: dict[str, CgroupGroup], expected: list[ContainerRef]
+) -> tuple[list[ContainerFacts], list[tuple[str, CgroupGroup]]]:
+    """The containers (in the API's order, then unknown ids) and the pause candidates."""
+    expected_ids = {ref.id for ref in expected}
+    pauses = [
+        (cid, group)
+        for cid, group in groups.items()
+        if cid not in expected_ids and group.pids and is_pause(procfs, group.pids[0])
+    ]
+    pause_ids = {cid for cid, _ in pauses}
+    refs = list(expected) + [
+        ContainerRef(id=cid, name=None, role="unknown")
+        for cid in sorted(groups)
+        if cid not in expected_ids and cid not in pause_ids
+    ]
+    containers = []
+    for ref in refs:
+        group = groups.get(ref.id)
+        pids = group.pids if group else []
+        containers.append(
+            ContainerFacts(
+                id=ref.id,
+                name=ref.name,
+                role=ref.role,
+                runtime=group.runtime if group else None,
+                pids=pids,
+                command=_command(procfs, pids[0]) if pids else None,
+                netns_inode=procfs.netns_inode(pids[0]) if pids else None,
+                cgroup_path=group.path if group else None,
+            )
+        )
+    return containers, pauses
+
+
+def find_sandbox(
+    procfs: ProcFS,
+    containers: list[ContainerFacts],
+    pauses: list[tuple[str, CgroupGroup]],
+    netns_dir: str,
+) -> Sandbox:
+    """The pause process (most shared by the containers, if several), else a pinned netns."""
+    votes = Counter(c.netns_inode for c in containers if c.netns_inode is not None)
+    best: Sandbox | None = None
+    for cid, group in pauses:
+        pid = group.pids[0]
+        inode = procfs.netns_inode(pid)
+        if inode is None:
+            continue  # exited while we looked
+        candidate = Sandbox(
+            source="pause-process",
+            netns_inode=inode,
+            netns_path=procfs.netns_path(pid),
+            pid=pid,
+            container_id=cid,
+            command=_command(procfs, pid),
+        )
+        if best is None or votes[inode] > votes[best.netns_inode]:
+            best = candidate
+    pinned = pinned_netns(netns_dir)
+    if best is not None:
+        if best.netns_inode in pinned:
+            best = dataclasses.replace(best, pinned_path=pinned[best.netns_inode])
+        return best
+    for inode, _ in votes.most_common():
+        if inode in pinned:
+            return Sandbox(
+                source="pinned-netns", netns_inode=inode, netns_path=pinned[inode], pinned_path=pinned[inode]
+            )
+    return Sandbox(source="none", netns_inode=None, netns_path=None)

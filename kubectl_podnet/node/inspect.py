@@ -1,0 +1,151 @@
+"""The node agent: gather a pod's network facts on the node it runs on.
+
+Runs in three places with the same code: the agent DaemonSet pod (hostPID,
+hostNetwork), `kubectl podnet node inspect` as root on a node, and the lab/tests on
+namespaces built on this machine. It reads only; it never talks to the API server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import re
+
+from kubectl_podnet.errors import NodeError, UsageError
+from kubectl_podnet.model import (
+    ContainerFacts,
+    InspectRequest,
+    Interface,
+    Listener,
+    NodeFacts,
+    PodInfo,
+    Sandbox,
+)
+from kubectl_podnet.node import netlink
+from kubectl_podnet.node.discover import find_sandbox, scan_pod, split_sandbox
+from kubectl_podnet.node.probe import probe_loopback
+from kubectl_podnet.node.procfs import ProcFS
+from kubectl_podnet.node.tcp import parse_listeners
+
+_UID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
+DEFAULT_NETNS_DIR = "/var/run/netns"
+
+
+def validate(request: InspectRequest) -> None:
+    if not _UID.match(request.pod_uid):
+        raise UsageError(f"pod uid {request.pod_uid!r} is not a lowercase UUID")
+    for ref in request.containers:
+        if not _CONTAINER_ID.match(ref.id):
+            raise UsageError(f"container id {ref.id!r} is not 64 lowercase hex digits (strip 'containerd://')")
+    for address in request.pod_ips:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError as exc:
+            raise UsageError(f"pod IP {address!r} is not an IP address") from exc
+    if not 0 < request.probe_timeout <= 10:
+        raise UsageError("probe timeout must be in (0, 10] seconds")
+
+
+def _label(container: ContainerFacts) -> str:
+    return container.name or container.id[:12]
+
+
+def _listeners(procfs: ProcFS, netns_pid: int, containers: list[ContainerFacts], owned_only: bool) -> list[Listener]:
+    owners: dict[int, str] = {}
+    for container in containers:
+        for pid in container.pids:
+            for inode in procfs.socket_inodes(pid):
+                owners[inode] = _label(container)
+    found: dict[int, Listener] = {}
+    for name, family in (("net/tcp", 4), ("net/tcp6", 6)):
+        for sock in parse_listeners(procfs.read(netns_pid, name) or "", family):
+            owner = owners.get(sock.inode)
+            if owned_only and owner is None:
+                continue  # hostNetwork: the node's own listeners are not the pod's
+            found[sock.inode] = Listener(
+                family=4 if family == 4 else 6, address=sock.address, port=sock.port, inode=sock.inode, container=owner
+            )
+    return sorted(found.values(), key=lambda item: (item.port, item.family, item.address))
+
+
+def _netns_holder(sandbox: Sandbox, containers: list[ContainerFacts]) -> tuple[str, int] | None:
+    """A netns path to open and a pid whose /proc/<pid>/net shows that netns."""
+    pids = [c.pids[0] for c in containers if c.pids and c.netns_inode == sandbox.netns_inode]
+    if sandbox.pid is not None and sandbox.netns_path:
+        return sandbox.netns_path, sandbox.pid
+    if sandbox.netns_path and pids:
+        return sandbox.netns_path, pids[0]
+    return None
+
+
+def inspect_pod(
+    request: InspectRequest, procfs: ProcFS | None = None, netns_dir: str = DEFAULT_NETNS_DIR
+) -> NodeFacts:
+    validate(request)
+    procfs = procfs or ProcFS()
+    node_inode = os.stat("/proc/self/ns/net").st_ino
+    groups = scan_pod(procfs, request.pod_uid)
+    if not groups:
+        raise NodeError(
+            f"no process of pod {request.pod_uid} on this node",
+            hint="is the pod running here, and is the agent in the host PID namespace?",
+        )
+    containers, pauses = split_sandbox(procfs, groups, request.containers)
+    sandbox = find_sandbox(procfs, containers, pauses, netns_dir)
+    notes: list[str] = []
+    if sandbox.source == "pinned-netns":
+        notes.append(
+            "no pause process: the runtime pins the pod netns instead (CRI-O drop_infra_ctr)"
+        )
+    holder = _netns_holder(sandbox, containers)
+    running = [c for c in containers if c.pids]
+    if holder is None and running:
+        first = running[0]
+        notes.append(f"no sandbox found; reading the netns of container {_label(first)}")
+        holder = procfs.netns_path(first.pids[0]), first.pids[0]
+
+    host_network = request.host_network
+    if host_network is None:
+        host_network = sandbox.netns_inode is not None and sandbox.netns_inode == node_inode
+
+    interfaces: list[Interface] = []
+    routes = []
+    listeners: list[Listener] = []
+    probes = []
+    if holder is not None:
+        netns_path, netns_pid = holder
+        with netlink.open_netns(None if host_network else netns_path) as ipr:
+            interfaces = netlink.read_interfaces(ipr)
+            routes = netlink.read_routes(ipr, {i.ifindex: i.name for i in interfaces})
+            if not host_network and any(i.kind == "veth" for i in interfaces):
+                with netlink.open_netns(None) as host:
+                    interfaces = [
+                        dataclasses.replace(i, peer=netlink.host_peer(host, ipr, i, netns_path))
+                        if i.kind == "veth"
+                        else i
+                        for i in interfaces
+                    ]
+        listeners = _listeners(procfs, netns_pid, containers, owned_only=host_network)
+        probes = probe_loopback(netns_path, sorted({item.port for item in listeners}), request.probe_timeout)
+
+    return NodeFacts(
+        pod=PodInfo(
+            uid=request.pod_uid,
+            namespace=request.namespace,
+            name=request.name,
+            node=request.node,
+            host_network=host_network,
+            pod_ips=list(request.pod_ips),
+        ),
+        sandbox=sandbox,
+        node_netns_inode=node_inode,
+        containers=containers,
+        expected_containers=list(request.containers),
+        interfaces=interfaces,
+        routes=routes,
+        listeners=listeners,
+        probes=probes,
+        notes=notes,
+    )

@@ -1,0 +1,154 @@
+"""The only module that imports pyroute2: links, addresses, routes and veth peers.
+
+A pod netns is opened with `flags=0` so that a pod that died meanwhile gives an error
+instead of pyroute2 silently creating an empty namespace at that path. Veth peers are
+matched by ifindex AND netnsid and confirmed from both ends, because pod eth0
+ifindexes repeat across pods.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pyroute2 import IPRoute
+
+from kubectl_podnet.errors import NodeError
+from kubectl_podnet.model import Address, Interface, Peer, Route
+
+_SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
+_MAIN_TABLE = 254
+_UNICAST = 1
+
+
+@contextmanager
+def open_netns(path: str | None) -> Iterator[Any]:
+    """An IPRoute in the netns at `path` (None: the agent's own, i.e. the node's)."""
+    try:
+        ipr = IPRoute() if path is None else IPRoute(netns=path, flags=0)
+    except (FileNotFoundError, ProcessLookupError) as exc:
+        raise NodeError(f"network namespace {path} is gone (did the pod just exit?)") from exc
+    try:
+        yield ipr
+    finally:
+        ipr.close()
+
+
+def _family(number: int) -> int:
+    return 4 if number == socket.AF_INET else 6
+
+
+def _kind(msg: Any) -> str:
+    kind = msg.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
+    if kind:
+        return str(kind)
+    return "loopback" if msg.get("ifname") == "lo" else "device"
+
+
+def read_interfaces(ipr: Any) -> list[Interface]:
+    addresses: dict[int, list[Address]] = {}
+    for msg in ipr.get_addr():
+        addresses.setdefault(msg["index"], []).append(
+            Address(
+                address=msg.get("address"),
+                prefixlen=msg["prefixlen"],
+                family=4 if msg["family"] == socket.AF_INET else 6,
+                scope=_SCOPES.get(msg["scope"], str(msg["scope"])),
+            )
+        )
+    interfaces = []
+    for msg in ipr.get_links():
+        index = msg["index"]
+        interfaces.append(
+            Interface(
+                ifindex=index,
+                name=msg.get("ifname"),
+                kind=_kind(msg),
+                mtu=msg.get("mtu"),
+                state=msg.get("operstate"),
+                mac=msg.get("address"),
+                addresses=addresses.get(index, []),
+                link_ifindex=msg.get("link"),
+                link_netnsid=msg.get("link_netnsid"),
+            )
+        )
+    return interfaces
+
+
+def read_routes(ipr: Any, names: dict[int, str]) -> list[Route]:
+    routes = []
+    for msg in ipr.get_routes():
+        if msg.get("table") != _MAIN_TABLE or msg["type"] != _UNICAST:
+            continue
+        dst = msg.get("dst")
+        family = _family(msg["family"])
+        destination = f"{dst}/{msg['dst_len']}" if dst else "default"
+        routes.append(
+            Route(
+                dst=destination,
+                gateway=msg.get("gateway"),
+                dev=names.get(msg.get("oif")),
+                scope=_SCOPES.get(msg["scope"], str(msg["scope"])),
+                family=4 if family == 4 else 6,
+            )
+        )
+    return routes
+
+
+def _nsid_of(ipr: Any, netns_path: str) -> int | None:
+    """The id that the netns behind `ipr` gives to the netns at `netns_path`."""
+    fd = os.open(netns_path, os.O_RDONLY)
+    try:
+        answer = ipr.get_netnsid(fd=fd)
+    finally:
+        os.close(fd)
+    nsid = answer.get("nsid") if answer else None
+    return nsid if isinstance(nsid, int) and nsid >= 0 else None
+
+
+def host_peer(host: Any, pod: Any, pod_if: Interface, pod_netns_path: str) -> Peer | None:
+    """The host end of the pod's veth `pod_if`, or None when it is not in the host netns."""
+    if pod_if.link_ifindex is None:
+        return None
+    host_as_seen_by_pod = _nsid_of(pod, "/proc/self/ns/net")
+    if pod_if.link_netnsid is None or pod_if.link_netnsid != host_as_seen_by_pod:
+        return Peer(
+            ifindex=pod_if.link_ifindex,
+            name=None,
+            kind=None,
+            confirmed=False,
+            reason="the veth peer lives in another netns than the node's (not the agent's)",
+        )
+    found = host.link("get", index=pod_if.link_ifindex)
+    msg = found[0] if found else None
+    if msg is None:
+        return Peer(ifindex=pod_if.link_ifindex, name=None, kind=None, confirmed=False, reason="no such ifindex")
+    pod_as_seen_by_host = _nsid_of(host, pod_netns_path)
+    confirmed = (
+        _kind(msg) == "veth"
+        and msg.get("link") == pod_if.ifindex
+        and msg.get("link_netnsid") == pod_as_seen_by_host
+    )
+    master_name = master_kind = None
+    master_index = msg.get("master")
+    if master_index:
+        master = host.link("get", index=master_index)[0]
+        master_name, master_kind = master.get("ifname"), _kind(master)
+    routes = [
+        f"{r.get('dst')}/{r['dst_len']}"
+        for r in host.get_routes(oif=msg["index"])
+        if r.get("table") == _MAIN_TABLE and r.get("dst")
+    ]
+    return Peer(
+        ifindex=msg["index"],
+        name=msg.get("ifname"),
+        kind=_kind(msg),
+        confirmed=confirmed,
+        master=master_name,
+        master_kind=master_kind,
+        routes=routes,
+        reason=None if confirmed else "the host link does not point back at the pod's eth0",
+    )

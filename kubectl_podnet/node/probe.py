@@ -1,0 +1,67 @@
+"""Connect to a pod's listeners over loopback, from inside the pod's netns.
+
+Both loopback families are tried for every listening port, because "reachable over
+localhost" depends on which one a client picks: busybox and most scripts dial
+127.0.0.1, glibc's `localhost` may give ::1 first. The sockets are created in a
+thread that has entered the pod netns, so they dial the pod's own `lo`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import threading
+import time
+
+from kubectl_podnet.model import Probe
+from kubectl_podnet.node.nsenter import setns
+
+LOOPBACKS = ("127.0.0.1", "::1")
+
+
+def _dial(target: str, port: int, timeout: float) -> Probe:
+    family = socket.AF_INET6 if ":" in target else socket.AF_INET
+    started = time.perf_counter()
+    error: str | None = None
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            code = sock.connect_ex((target, port))
+            if code != 0:
+                error = errno.errorcode.get(code, str(code))
+    except TimeoutError:
+        error = "ETIMEDOUT"
+    except OSError as exc:
+        error = errno.errorcode.get(exc.errno or 0, str(exc))
+    return Probe(
+        target=target, port=port, ok=error is None, error=error, millis=round((time.perf_counter() - started) * 1000, 2)
+    )
+
+
+def probe_loopback(netns_path: str, ports: list[int], timeout: float) -> list[Probe]:
+    """Dial 127.0.0.1:port and [::1]:port for each port from the netns at `netns_path`."""
+    if not ports:
+        return []
+    fd = os.open(netns_path, os.O_RDONLY)
+    results: list[Probe] = []
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            setns(fd)
+            for port in ports:
+                for target in LOOPBACKS:
+                    results.append(_dial(target, port, timeout))
+        except BaseException as exc:  # surfaced in the caller's thread below
+            failure.append(exc)
+
+    try:
+        worker = threading.Thread(target=work, name="podnet-probe")
+        worker.start()
+        worker.join()
+    finally:
+        os.close(fd)
+    if failure:
+        raise failure[0]
+    return results

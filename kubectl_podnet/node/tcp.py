@@ -1,0 +1,44 @@
+"""Parse `/proc/<pid>/net/tcp` and `tcp6` into listening sockets.
+
+Addresses are the kernel's hex dump of the in-kernel bytes: IPv4 is one 32-bit word and
+IPv6 four 32-bit words, each printed in host byte order. Pure; tested on saved dumps.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from dataclasses import dataclass
+
+TCP_LISTEN = "0A"
+
+
+@dataclass(frozen=True)
+class Socket:
+    family: int  # 4 or 6
+    address: str
+    port: int
+    inode: int
+
+
+def _decode_address(hex_address: str) -> str:
+    # each 32-bit word was printed with %08X from host memory: read it back in host order
+    raw = b"".join(
+        int(hex_address[i : i + 8], 16).to_bytes(4, sys.byteorder) for i in range(0, len(hex_address), 8)
+    )
+    family = socket.AF_INET if len(raw) == 4 else socket.AF_INET6
+    return socket.inet_ntop(family, raw)
+
+
+def parse_listeners(text: str, family: int) -> list[Socket]:
+    """LISTEN rows of one /proc/net/tcp{,6} dump."""
+    listeners: list[Socket] = []
+    for line in text.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 10 or fields[3] != TCP_LISTEN:
+            continue
+        address, _, port = fields[1].partition(":")
+        listeners.append(
+            Socket(family=family, address=_decode_address(address), port=int(port, 16), inode=int(fields[9]))
+        )
+    return listeners
