@@ -12,11 +12,14 @@ import re
 from dataclasses import dataclass
 
 # systemd: kubepods-besteffort-pod<uid with _>.slice, kubepods-pod<uid>.slice (Guaranteed)
-# cgroupfs: pod<uid with ->
+# cgroupfs: pod<uid with ->; static pods use the 32-hex config hash as their uid
 _POD_SEGMENT = re.compile(
-    r"(?:^|-)pod(?P<uid>[0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})"
+    r"(?:^|-)pod(?P<uid>[0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12}|[0-9a-f]{32})"
     r"(?:\.slice)?$"
 )
+# containerd 1.4 with the systemd driver sometimes used its cgroupsPath
+# "<slice>:cri-containerd:<id>" literally as one directory name
+_COLON_FORM = re.compile(r"\.slice:(cri-containerd|crio|docker):([0-9a-f]{64})")
 _LEAF = re.compile(
     r"^(?:(?P<prefix>cri-containerd|crio-conmon|crio|docker|cri-o)-)?(?P<id>[0-9a-f]{64})(?:\.scope)?$"
 )
@@ -39,7 +42,8 @@ class PodCgroup:
 
 def parse_cgroup_path(path: str) -> PodCgroup | None:
     """The pod and container a cgroup path belongs to, or None for a non-pod path."""
-    segments = [segment for segment in path.split("/") if segment and segment != ".."]
+    normalised = _COLON_FORM.sub(r".slice/\1-\2", path)
+    segments = [segment for segment in normalised.split("/") if segment and segment != ".."]
     for index, segment in enumerate(segments):
         match = _POD_SEGMENT.search(segment)
         if not match:

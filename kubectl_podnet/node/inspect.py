@@ -28,14 +28,14 @@ from kubectl_podnet.node.probe import probe_loopback
 from kubectl_podnet.node.procfs import ProcFS
 from kubectl_podnet.node.tcp import parse_listeners
 
-_UID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_UID = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$")
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
 DEFAULT_NETNS_DIR = "/var/run/netns"
 
 
 def validate(request: InspectRequest) -> None:
     if not _UID.match(request.pod_uid):
-        raise UsageError(f"pod uid {request.pod_uid!r} is not a lowercase UUID")
+        raise UsageError(f"pod uid {request.pod_uid!r} is not a lowercase UUID (or a static pod's 32-hex config hash)")
     for ref in request.containers:
         if not _CONTAINER_ID.match(ref.id):
             raise UsageError(f"container id {ref.id!r} is not 64 lowercase hex digits (strip 'containerd://')")

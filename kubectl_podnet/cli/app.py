@@ -1,0 +1,67 @@
+"""Entry point: registers one module per verb and maps every error to its exit status.
+
+This is the one place errors become exit codes (see errors.ExitStatus); a user sees
+one line, never a traceback (PODNET_DEBUG=1 shows it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from kubectl_podnet import __version__
+from kubectl_podnet.cli import agent_cmd, inspect_cmd, lab_cmd, node_cmd
+from kubectl_podnet.errors import ExitStatus, PodnetError
+
+app = typer.Typer(
+    name="kubectl podnet",
+    help="Prove the Kubernetes pod-network model from inside the node: pause container, shared netns, "
+    "one IP, one veth, localhost.\n\nExit codes: 0 pass, 1 a check failed, 2 bad usage, 3 cluster or agent trouble.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+app.command("inspect")(inspect_cmd.inspect)
+app.add_typer(agent_cmd.app, name="agent")
+app.add_typer(node_cmd.app, name="node")
+app.add_typer(lab_cmd.app, name="lab")
+
+
+@app.command("version")
+def version() -> None:
+    """Print the plugin version (the agent always runs the same code)."""
+    typer.echo(f"kubectl-podnet {__version__}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        # standalone: typer prints usage errors itself and exits 2
+        app(args=argv, prog_name="kubectl podnet")
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else int(ExitStatus.USAGE)
+    except PodnetError as exc:
+        if os.environ.get("PODNET_DEBUG"):
+            raise
+        sys.stderr.write(f"kubectl-podnet: error: {exc.one_line()}\n")
+        return int(exc.exit_status)
+    except Exception as exc:  # a bug of ours: still one line, with the way to see more
+        if os.environ.get("PODNET_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"kubectl-podnet: internal error: {exc.__class__.__name__}: {exc} (rerun with PODNET_DEBUG=1 for details)\n"
+        )
+        return int(ExitStatus.CLUSTER)
+    return int(ExitStatus.OK)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def run() -> None:
+    """Console-script entry: exit with main()'s status."""
+    sys.exit(main())

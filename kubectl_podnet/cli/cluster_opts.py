@@ -1,0 +1,24 @@
+"""The options every cluster verb shares (kubectl does not forward its global flags)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from kubectl_podnet.cluster.manifests import DEFAULT_IMAGE, DEFAULT_NAMESPACE
+
+Kubeconfig = Annotated[Optional[str], typer.Option("--kubeconfig", help="path to the kubeconfig file")]
+Context = Annotated[Optional[str], typer.Option("--context", help="kubeconfig context to use")]
+AgentImage = Annotated[
+    str, typer.Option("--agent-image", help="Python >= 3.11 image for the agent (a mirror, air-gapped)")
+]
+AgentNamespace = Annotated[str, typer.Option("--agent-namespace", help="namespace of the agent DaemonSet")]
+
+DEFAULTS = {"agent_image": DEFAULT_IMAGE, "agent_namespace": DEFAULT_NAMESPACE}
+
+
+def connect(kubeconfig: str | None, context: str | None):  # type: ignore[no-untyped-def]
+    from kubectl_podnet.cluster.kube import KubeCluster
+
+    return KubeCluster(kubeconfig=kubeconfig, context=context)

@@ -1,0 +1,80 @@
+"""`kubectl podnet lab`: the CKA experiment, built for real on this machine, then inspected."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from kubectl_podnet.cli.output import Format, emit
+
+app = typer.Typer(help="Build a pod by hand (netns, pause, two containers, veth, bridge) and inspect it.")
+
+PREFIX = "podnet-lab"
+
+
+@app.callback(invoke_without_command=True)
+def lab(
+    ctx: typer.Context,
+    keep: Annotated[bool, typer.Option("--keep", help="leave the lab up to poke at; remove with `lab clean`")] = False,
+    output: Annotated[Format, typer.Option("-o", "--output")] = Format.text,
+    show_commands: Annotated[bool, typer.Option("--show-commands", help="print the manual commands too")] = False,
+) -> None:
+    """Needs root; no cluster. Everything lives in netns named podnet-lab-*."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import json
+
+    from kubectl_podnet.errors import AgentError
+    from kubectl_podnet.lab.spec import default_lab_pods
+    from kubectl_podnet.lab.world import LabNode, clean, run_agent
+    from kubectl_podnet.model import ContainerRef, InspectRequest, PodNetReport
+    from kubectl_podnet.serde import from_json, to_json
+
+    clean(PREFIX)  # a previous --keep run: start from nothing
+    node = LabNode(PREFIX, default_lab_pods())
+    try:
+        node.build()
+        log = sys.stderr if output is not Format.text else sys.stdout
+        log.write("Built (the commands you would type):\n")
+        log.write("".join(f"  {' '.join(argv)}\n" for argv in node.commands))
+        (pod,) = node.plan.pods
+        log.write(
+            f"  + pause process and containers {', '.join(pod.container_ids)} joined to netns {pod.netns},\n"
+            f"    each in its kubelet-style cgroup (pod uid {pod.uid})\n\n"
+        )
+        request = InspectRequest(
+            pod_uid=pod.uid,
+            containers=[ContainerRef(id=cid, name=name) for name, cid in pod.container_ids.items()],
+            pod_ips=pod.pod_ips,
+            namespace="lab",
+            name=pod.spec.name,
+            node=node.plan.node_netns,
+        )
+        done = run_agent(node.plan.node_netns, json.dumps(to_json(request)))
+        try:
+            result = json.loads(done.stdout)
+        except ValueError as exc:
+            raise AgentError(f"the agent printed no result: {done.stderr.strip()[-300:]}") from exc
+        if result.get("error"):
+            raise AgentError(result["error"]["message"])
+        status = emit(from_json(PodNetReport, result["report"]), output, show_commands)
+        if keep:
+            log.write(
+                f"\nKept. Try: ip netns exec {pod.netns} ip -d link; ip -n {node.plan.node_netns} link show master cni0\n"
+                "Remove with: kubectl podnet lab clean\n"
+            )
+    finally:
+        if not keep:
+            node.teardown()
+    raise typer.Exit(int(status))
+
+
+@app.command("clean")
+def clean_cmd() -> None:
+    """Remove every netns, link, cgroup and process a kept lab left."""
+    from kubectl_podnet.lab.world import clean
+
+    removed = clean(PREFIX)
+    typer.echo("\n".join(removed) if removed else "nothing to clean")

@@ -1,0 +1,40 @@
+"""The cluster port: everything the client needs from Kubernetes, as one Protocol.
+
+The real adapter (`kube.py`) is the only module that imports the `kubernetes` client;
+tests use a fake of this Protocol, never a mocked urllib3. Payloads are raw API dicts
+in the server's camelCase, as `kubectl get -o json` prints them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int | None  # None: the status channel was lost (timeout, race)
+    stdout: bytes
+    stderr: str
+
+
+class ClusterPort(Protocol):
+    default_namespace: str
+
+    def read_pod(self, namespace: str, name: str) -> Obj: ...
+
+    def list_pods(self, namespace: str, label_selector: str, node: str | None = None) -> list[Obj]: ...
+
+    def read(self, kind: str, namespace: str | None, name: str) -> Obj | None: ...
+
+    def apply(self, obj: Obj) -> str: ...  # "created" | "configured" | "unchanged"
+
+    def delete(self, kind: str, namespace: str | None, name: str) -> bool: ...
+
+    def events_for(self, namespace: str, name: str) -> list[Obj]: ...
+
+    def exec(
+        self, namespace: str, pod: str, container: str, argv: list[str], stdin: bytes | None, timeout: float
+    ) -> ExecResult: ...

@@ -1,0 +1,53 @@
+"""`--show-commands`: the manual commands a learner types to see the same facts.
+
+Built from the report alone (pure), with the real pids, names and ports filled in.
+"""
+
+from __future__ import annotations
+
+from kubectl_podnet.model import PodNetReport
+
+
+def manual_commands(report: PodNetReport, runtime_hint: str = "crictl") -> list[str]:
+    pod, sandbox = report.pod, report.sandbox
+    lines = ["# on the node (ssh, or: kubectl debug node/NODE -it --profile=sysadmin --image=...)"]
+    if pod.name:
+        lines += [
+            f"crictl pods --name {pod.name} --namespace {pod.namespace}   # the sandbox (pause) of the pod",
+        ]
+    if sandbox.container_id:
+        lines.append(f"crictl inspectp {sandbox.container_id[:13]} | grep -m1 '\"pid\"'   # pause pid")
+    lines.append(f"grep -l {pod.uid.replace('-', '_')} /proc/*/cgroup; grep -l {pod.uid} /proc/*/cgroup"
+                 "   # every process of the pod")
+    pid = sandbox.pid
+    for container in report.containers:
+        if container.pids:
+            label = container.name or container.id[:12]
+            lines.append(f"readlink /proc/{container.pids[0]}/ns/net   # {label}: its netns inode")
+    if pid is not None:
+        lines.append(f"readlink /proc/{pid}/ns/net   # pause: the pod netns every container must share")
+    enter = f"nsenter -t {pid} -n" if pid is not None else (
+        f"ip netns exec {sandbox.pinned_path.rsplit('/', 1)[-1]}" if sandbox.pinned_path else "nsenter -t PID -n"
+    )
+    if sandbox.pinned_path and pid is not None:
+        lines.append(f"ip netns exec {sandbox.pinned_path.rsplit('/', 1)[-1]} ip -br addr   # the same netns, pinned")
+    if pod.host_network:
+        lines += ["ip -br addr   # hostNetwork: the pod sees the node's interfaces", "ss -ltnp"]
+    else:
+        lines += [
+            f"{enter} ip -d link   # eth0: 'veth ... link-netnsid N', @ifNN is the host peer's ifindex",
+            f"{enter} ip -br addr",
+            f"{enter} ip route",
+            f"{enter} ss -ltnp   # listeners of every container in the pod",
+        ]
+        for interface in report.interfaces:
+            peer = interface.peer
+            if peer and peer.name:
+                lines.append(f"ip -d link show {peer.name}   # the host end of {interface.name}")
+                if peer.master:
+                    lines.append(f"ip link show master {peer.master}   # every veth on the bridge")
+                else:
+                    lines.append(f"ip route | grep {peer.name}   # routed: a host route per pod")
+    for port in sorted({l.port for l in report.listeners}):
+        lines.append(f"{enter} bash -c 'echo > /dev/tcp/127.0.0.1/{port}' && echo reachable   # port {port}")
+    return lines
