@@ -21,6 +21,7 @@ from kubectl_podnet.model import (
     NodeFacts,
     PodNetReport,
     Probe,
+    Status,
 )
 
 CHECK_IDS = ("pause-container", "shared-netns", "shared-ip", "single-veth", "localhost")
@@ -200,7 +201,12 @@ def check_single_veth(facts: NodeFacts) -> CheckResult:
     return CheckResult("single-veth", "pass", _peer_text(primary), evidence)
 
 
-def _listener_verdict(listener: Listener, probes: dict[tuple[str, int], Probe]) -> tuple[str, str]:
+_FIX_POD_IP = "bind 0.0.0.0 or [::] (or 127.0.0.1 if only the pod itself needs the port)"
+_FIX_V6_ONLY = "bind [::] with IPV6_V6ONLY off, or 0.0.0.0 as well, so 127.0.0.1 works too"
+_FIX_REFUSED = "the process listens but refuses on loopback: check its own bind and a local firewall in the netns"
+
+
+def _listener_verdict(listener: Listener, probes: dict[tuple[str, int], Probe]) -> tuple[Status, str, str | None]:
     v4 = probes.get(("127.0.0.1", listener.port))
     v6 = probes.get(("::1", listener.port))
     v4_ok = bool(v4 and v4.ok)
@@ -209,22 +215,15 @@ def _listener_verdict(listener: Listener, probes: dict[tuple[str, int], Probe]) 
     bound = f"[{listener.address}]" if listener.family == 6 else listener.address
     where = f"{owner} {bound}:{listener.port}"
     if v4_ok:
-        return "pass", f"{where} reachable at 127.0.0.1:{listener.port}" + (
-            f" and [::1]:{listener.port}" if v6_ok else ""
-        )
+        also = f" and [::1]:{listener.port}" if v6_ok else ""
+        return "pass", f"{where} reachable at 127.0.0.1:{listener.port}{also}", None
     if v6_ok:
-        return "warn", (
-            f"{where} reachable only at [::1]:{listener.port}; clients dialling 127.0.0.1 fail "
-            "(fix: bind [::] with dual-stack or 0.0.0.0 too)"
-        )
+        return "warn", f"{where} reachable only at [::1]:{listener.port}; clients dialling 127.0.0.1 fail", _FIX_V6_ONLY
     address = ipaddress.ip_address(listener.address)
     if not address.is_unspecified and not address.is_loopback:
-        return "fail", (
-            f"{where} is bound only to {listener.address}: not reachable over localhost "
-            "(fix: bind 0.0.0.0 or [::], or 127.0.0.1 if only the pod needs it)"
-        )
+        return "fail", f"{where} is bound only to {listener.address}: not reachable over localhost", _FIX_POD_IP
     error = (v4.error if v4 else None) or (v6.error if v6 else None) or "not probed"
-    return "fail", f"{where} not reachable over loopback ({error})"
+    return "fail", f"{where} not reachable over loopback ({error})", _FIX_REFUSED
 
 
 def check_localhost(facts: NodeFacts) -> CheckResult:
@@ -235,21 +234,22 @@ def check_localhost(facts: NodeFacts) -> CheckResult:
     evidence = {
         "listeners": [
             {"container": l.container, "address": l.address, "port": l.port, "status": status, "detail": text}
-            for (status, text), l in verdicts
+            for (status, text, _), l in verdicts
         ],
-        "probes": [f"{'[' + p.target + ']' if ':' in p.target else p.target}:{p.port} "
-                   f"{'ok' if p.ok else p.error}" for p in facts.probes],
+        "probes": [
+            f"{'[' + p.target + ']' if ':' in p.target else p.target}:{p.port} {'ok' if p.ok else p.error}"
+            for p in facts.probes
+        ],
     }
-    worst = "fail" if any(s == "fail" for (s, _), _ in verdicts) else (
-        "warn" if any(s == "warn" for (s, _), _ in verdicts) else "pass"
-    )
+    statuses = {status for (status, _, _), _ in verdicts}
+    worst: Status = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
     if worst == "pass":
-        ports = sorted({l.port for l in facts.listeners})
-        summary = f"{len(ports)} port(s) reachable over 127.0.0.1 from the pod netns: " + ", ".join(map(str, ports))
-        return CheckResult("localhost", "pass", summary, evidence)
-    bad = [text for (status, text), _ in verdicts if status == worst]
-    fix = "bind servers to 0.0.0.0 or [::] so every container of the pod reaches them over localhost"
-    return CheckResult("localhost", "fail" if worst == "fail" else "warn", "; ".join(bad), evidence, fix=fix)
+        ports = ", ".join(str(port) for port in sorted({l.port for l in facts.listeners}))
+        return CheckResult("localhost", "pass", f"every listener reachable over 127.0.0.1 from the pod netns: {ports}",
+                           evidence)
+    bad = [(text, fix) for (status, text, fix), _ in verdicts if status == worst]
+    fixes = list(dict.fromkeys(fix for _, fix in bad if fix))
+    return CheckResult("localhost", worst, "; ".join(text for text, _ in bad), evidence, fix="; ".join(fixes))
 
 
 CHECKS: tuple[Callable[[NodeFacts], CheckResult], ...] = (

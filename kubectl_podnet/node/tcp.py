@@ -38,7 +38,9 @@ def parse_listeners(text: str, family: int) -> list[Socket]:
         if len(fields) < 10 or fields[3] != TCP_LISTEN:
             continue
         address, _, port = fields[1].partition(":")
-        listeners.append(
-            Socket(family=family, address=_decode_address(address), port=int(port, 16), inode=int(fields[9]))
-        )
+        try:
+            decoded = Socket(family=family, address=_decode_address(address), port=int(port, 16), inode=int(fields[9]))
+        except ValueError:
+            continue  # a row we cannot read is not a listener we can probe
+        listeners.append(decoded)
     return listeners

@@ -17,8 +17,7 @@ def manual_commands(report: PodNetReport, runtime_hint: str = "crictl") -> list[
         ]
     if sandbox.container_id:
         lines.append(f"crictl inspectp {sandbox.container_id[:13]} | grep -m1 '\"pid\"'   # pause pid")
-    lines.append(f"grep -l {pod.uid.replace('-', '_')} /proc/*/cgroup; grep -l {pod.uid} /proc/*/cgroup"
-                 "   # every process of the pod")
+    lines.append(f"grep -lE '{pod.uid}|{pod.uid.replace('-', '_')}' /proc/[0-9]*/cgroup   # every process of the pod")
     pid = sandbox.pid
     for container in report.containers:
         if container.pids:

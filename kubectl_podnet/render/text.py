@@ -27,16 +27,15 @@ def _pod_title(report: PodNetReport) -> str:
 
 def render_table(report: PodNetReport, width: int = 100) -> list[str]:
     id_width = max(len(c.id) for c in report.checks)
-    indent = id_width + 2 + 4 + 2
-    detail_width = max(20, width - indent)
-    lines = [f"{'CHECK'.ljust(id_width)}  {'STATUS'}  DETAIL"]
+    indent = " " * (id_width + 2 + len("STATUS") + 2)
+    detail_width = max(20, width - len(indent))
+    lines = [f"{'CHECK'.ljust(id_width)}  STATUS  DETAIL"]
     for check in report.checks:
-        wrapped = textwrap.wrap(check.summary, detail_width) or [""]
-        lines.append(f"{check.id.ljust(id_width)}  {_STATUS[check.status]:<6}  {wrapped[0]}")
-        lines += [" " * (indent + 2) + more for more in wrapped[1:]]
+        detail = textwrap.wrap(check.summary, detail_width) or [""]
         if check.fix and check.status in ("fail", "warn"):
-            for n, more in enumerate(textwrap.wrap(f"fix: {check.fix}", detail_width - 2)):
-                lines.append(" " * (indent + 2) + more)
+            detail += textwrap.wrap(f"fix: {check.fix}", detail_width)
+        lines.append(f"{check.id.ljust(id_width)}  {_STATUS[check.status]:<6}  {detail[0]}")
+        lines += [indent + more for more in detail[1:]]
     return lines
 
 

@@ -1,0 +1,53 @@
+"""The report is the contract: JSON and YAML round trips, keys, and unknown-key tolerance."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from kubectl_podnet.checks import build_report
+from kubectl_podnet.model import InspectRequest, PodNetReport
+from kubectl_podnet.render.structured import render_json, render_yaml
+from kubectl_podnet.serde import from_json, to_json
+from tests.factories import healthy
+
+
+def test_json_round_trip_gives_the_same_report() -> None:
+    report = build_report(healthy())
+    assert from_json(PodNetReport, json.loads(render_json(report))) == report
+
+
+def test_yaml_round_trip_gives_the_same_report() -> None:
+    report = build_report(healthy())
+    assert from_json(PodNetReport, yaml.safe_load(render_yaml(report))) == report
+
+
+def test_top_level_keys_are_the_documented_schema() -> None:
+    data = to_json(build_report(healthy()))
+    assert data["apiVersion"] == "podnet/v1" and data["kind"] == "PodNetReport"
+    assert list(data) == [
+        "apiVersion", "kind", "generator", "pod", "sandbox", "nodeNetnsInode", "containers", "interfaces",
+        "routes", "listeners", "probes", "checks", "verdict", "notes",
+    ]
+    assert data["pod"]["hostNetwork"] is False and data["interfaces"][1]["peer"]["master"] == "cni0"
+
+
+def test_unknown_keys_from_a_newer_agent_are_ignored() -> None:
+    data = to_json(build_report(healthy()))
+    data["somethingNew"] = {"x": 1}
+    data["pod"]["futureField"] = True
+    assert from_json(PodNetReport, data).pod.name == "web"
+
+
+def test_a_missing_required_field_is_a_clear_error() -> None:
+    data = to_json(build_report(healthy()))
+    del data["verdict"]
+    with pytest.raises(ValueError, match="missing field 'verdict'"):
+        from_json(PodNetReport, data)
+
+
+def test_wrong_type_is_named_with_its_path() -> None:
+    with pytest.raises(ValueError, match=r"InspectRequest.containers: expected a list"):
+        from_json(InspectRequest, {"podUid": "x", "containers": "nope"})
