@@ -30,6 +30,9 @@ class PodnetError(Exception):
         text = self.message if not self.hint else f"{self.message} ({self.hint})"
         return " ".join(text.split())
 
+    def __str__(self) -> str:
+        return self.one_line()
+
 
 class UsageError(PodnetError):
     """The user gave input we cannot act on (bad uid, bad container id, bad flag value)."""

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from kubectl_podnet.cli.cluster_opts import DEFAULTS, AgentImage, AgentNamespace, Context, Kubeconfig, connect
+from kubectl_podnet.cli import cluster_opts
+from kubectl_podnet.cli.cluster_opts import DEFAULTS, AgentImage, AgentNamespace, Context, Kubeconfig
 from kubectl_podnet.cli.progress import ProgressLine
 
 app = typer.Typer(help="Manage the privileged node agent DaemonSet.", no_args_is_help=True)
@@ -27,7 +28,7 @@ def install(
     if print_only:
         typer.echo(render_yaml(agent_objects(agent_namespace, agent_image)), nl=False)
         return
-    manager = AgentManager(connect(kubeconfig, context), agent_namespace, agent_image)
+    manager = AgentManager(cluster_opts.connect(kubeconfig, context), agent_namespace, agent_image)
     for line in manager.install():
         typer.echo(line)
 
@@ -41,7 +42,7 @@ def status(
     """Show the DaemonSet and its pods."""
     from kubectl_podnet.cluster.agent import AgentManager
 
-    for line in AgentManager(connect(kubeconfig, context), agent_namespace).status():
+    for line in AgentManager(cluster_opts.connect(kubeconfig, context), agent_namespace).status():
         typer.echo(line)
 
 
@@ -57,7 +58,7 @@ def uninstall(
 
     progress = ProgressLine()
     try:
-        done = AgentManager(connect(kubeconfig, context), agent_namespace, progress=progress).uninstall(timeout)
+        done = AgentManager(cluster_opts.connect(kubeconfig, context), agent_namespace, progress=progress).uninstall(timeout)
     finally:
         progress.done()
     typer.echo("\n".join(done) if done else "nothing to uninstall")

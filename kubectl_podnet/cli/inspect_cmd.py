@@ -6,7 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from kubectl_podnet.cli.cluster_opts import DEFAULTS, AgentImage, AgentNamespace, Context, Kubeconfig, connect
+from kubectl_podnet.cli import cluster_opts
+from kubectl_podnet.cli.cluster_opts import DEFAULTS, AgentImage, AgentNamespace, Context, Kubeconfig
 from kubectl_podnet.cli.output import Format, emit
 from kubectl_podnet.cli.progress import ProgressLine
 
@@ -32,7 +33,7 @@ def inspect(
     name = pod.split("/", 1)[1] if pod.startswith(("pod/", "pods/")) else pod
     if not name or "/" in name:
         raise UsageError(f"{pod!r} is not a pod name")
-    cluster = connect(kubeconfig, context)
+    cluster = cluster_opts.connect(kubeconfig, context)
     progress = ProgressLine(quiet=quiet)
     try:
         agents = AgentManager(cluster, agent_namespace, agent_image, progress)

@@ -97,7 +97,7 @@ def agent_objects(namespace: str = DEFAULT_NAMESPACE, image: str = DEFAULT_IMAGE
                                     "name": "netns",
                                     "mountPath": "/var/run/netns",
                                     "readOnly": True,
-                                    "mountPropagation": "HostToContainer",
+                                    "mountPropagation": "HostToContainer",  # see netns pinned after start
                                 },
                             ],
                         }

@@ -1,0 +1,102 @@
+"""Agent code delivery: framed payload, hash check, cache, warm runs send nothing.
+
+The bootstrap runs for real (a local python3 -I -S process, as in the agent pod: no
+site-packages, so only the payload can be imported); only the API server's exec
+transport is faked, at our own ClusterPort.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kubectl_podnet.cluster import bootstrap
+from kubectl_podnet.cluster.agent import AgentPod
+from kubectl_podnet.cluster.inspect import run_agent
+from kubectl_podnet.cluster.payload import build_payload
+from kubectl_podnet.errors import AgentError, NodeError
+from kubectl_podnet.model import InspectRequest
+from tests.fakes import FakeCluster, running_agent_pod
+
+REQUEST = InspectRequest(pod_uid="0a1b2c3d-0000-4000-8000-00000000abcd")  # no such pod on this machine
+
+
+def _boot(cache: Path, mode: str, stdin: bytes | None = None, digest: str | None = None) -> subprocess.CompletedProcess[bytes]:
+    payload = build_payload()
+    argv = bootstrap.command(digest or payload.digest, mode, json.dumps({"podUid": REQUEST.pod_uid}))
+    return subprocess.run(
+        [sys.executable, "-I", "-S", *argv[1:]], input=stdin, capture_output=True, timeout=60,
+        env={"PODNET_CACHE": str(cache), "PATH": "/usr/bin:/bin"}, check=False,
+    )
+
+
+def test_payload_is_deterministic_and_carries_only_the_node_side() -> None:
+    import io
+    import zipfile
+
+    payload = build_payload()
+    names = zipfile.ZipFile(io.BytesIO(payload.data)).namelist()
+    assert "kubectl_podnet/node/inspect.py" in names and "pyroute2/iproute/linux.py" in names
+    assert not any(n.startswith(("kubectl_podnet/cli", "kubectl_podnet/cluster", "kubectl_podnet/lab")) for n in names)
+    build_payload.cache_clear()
+    assert build_payload().digest == payload.digest
+
+
+def test_cold_cache_asks_for_the_payload(tmp_path: Path) -> None:
+    done = _boot(tmp_path, "run")
+    assert done.returncode == bootstrap.NEED_PAYLOAD
+    assert json.loads(done.stdout)["needPayload"] is True
+
+
+def test_framed_payload_installs_then_runs_the_agent_from_the_cache(tmp_path: Path) -> None:
+    payload = build_payload()
+    done = _boot(tmp_path, "install", bootstrap.frame(payload.data))
+    envelope = json.loads(done.stdout.splitlines()[-1])
+    # the agent really ran: it scanned /proc and found no such pod here
+    assert envelope["error"]["kind"] == "NodeError" and "no process of pod" in envelope["error"]["message"]
+    assert (tmp_path / payload.digest / "kubectl_podnet" / "node" / "inspect.py").is_file()
+    warm = _boot(tmp_path, "run")
+    assert json.loads(warm.stdout.splitlines()[-1])["error"]["kind"] == "NodeError"
+
+
+def test_corrupted_payload_is_refused_and_not_cached(tmp_path: Path) -> None:
+    payload = build_payload()
+    damaged = bytearray(bootstrap.frame(payload.data))
+    damaged[-10] ^= 0xFF
+    done = _boot(tmp_path, "install", bytes(damaged))
+    assert done.returncode == bootstrap.BAD_PAYLOAD
+    assert "corrupted" in json.loads(done.stdout)["error"]["message"]
+    assert not (tmp_path / payload.digest).exists()
+
+
+def test_truncated_payload_is_refused(tmp_path: Path) -> None:
+    done = _boot(tmp_path, "install", bootstrap.frame(build_payload().data)[:1000])
+    assert done.returncode == bootstrap.BAD_PAYLOAD
+
+
+def test_client_sends_once_then_runs_warm(tmp_path: Path) -> None:
+    cluster = FakeCluster(cache_dir=str(tmp_path))
+    cluster.add_pod(running_agent_pod("node-1"))
+    agent = AgentPod(name="podnet-agent-x1", node="node-1", namespace="podnet-system")
+    said: list[str] = []
+    with pytest.raises(NodeError, match="on node node-1: no process of pod"):
+        run_agent(cluster, agent, REQUEST, 60, said.append)
+    assert [stdin for _, stdin in cluster.execs] == [0, len(bootstrap.frame(build_payload().data))]
+    assert said[0].startswith("sending the agent code")
+    cluster.execs.clear()
+    with pytest.raises(NodeError):
+        run_agent(cluster, agent, REQUEST, 60, said.append)
+    assert [stdin for _, stdin in cluster.execs] == [0]  # warm: one exec, nothing sent
+
+
+def test_an_agent_that_prints_no_envelope_is_an_agent_error(tmp_path: Path) -> None:
+    cluster = FakeCluster(cache_dir=str(tmp_path))
+    cluster.add_pod(running_agent_pod("node-1"))
+    agent = AgentPod(name="podnet-agent-x1", node="node-1", namespace="podnet-system")
+    broken = build_payload().__class__(data=b"not a zip", digest="0" * 64)
+    with pytest.raises(AgentError, match="payload truncated or corrupted"):
+        run_agent(cluster, agent, REQUEST, 60, lambda _: None, payload=broken)

@@ -1,0 +1,92 @@
+"""A Pod object in, an InspectRequest or one clear refusal out."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from kubectl_podnet.cluster.pod import inspect_request, running_containers
+from kubectl_podnet.errors import ClusterError
+
+UID = "5e2a0c4b-8a3f-4f2e-9a53-3b1f0c9d1e77"
+
+
+def pod(**status: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "metadata": {"name": "web", "namespace": "shop", "uid": UID},
+        "spec": {
+            "nodeName": "node-1",
+            "initContainers": [{"name": "proxy", "restartPolicy": "Always"}, {"name": "migrate"}],
+            "containers": [{"name": "web"}, {"name": "sidecar"}],
+        },
+        "status": {
+            "phase": "Running",
+            "podIP": "10.244.0.7",
+            "podIPs": [{"ip": "10.244.0.7"}, {"ip": "fd00::7"}],
+            "initContainerStatuses": [
+                {"name": "proxy", "containerID": "containerd://" + "1" * 64, "state": {"running": {}}},
+                {"name": "migrate", "containerID": "containerd://" + "2" * 64, "state": {"terminated": {}}},
+            ],
+            "containerStatuses": [
+                {"name": "web", "containerID": "containerd://" + "3" * 64, "state": {"running": {}}},
+                {"name": "sidecar", "containerID": "cri-o://" + "4" * 64, "state": {"running": {}}},
+            ],
+            "ephemeralContainerStatuses": [
+                {"name": "debugger", "containerID": "containerd://" + "5" * 64, "state": {"running": {}}}
+            ],
+        },
+    }
+    base["status"].update(status)
+    return base
+
+
+def test_running_containers_with_roles_and_runtime_prefix_stripped() -> None:
+    refs = running_containers(pod())
+    assert [(r.name, r.role, r.id[:1]) for r in refs] == [
+        ("proxy", "sidecar", "1"), ("web", "app", "3"), ("sidecar", "app", "4"), ("debugger", "ephemeral", "5"),
+    ]
+
+
+def test_request_carries_uid_node_and_both_pod_ips() -> None:
+    request = inspect_request(pod())
+    assert request.pod_uid == UID and request.node == "node-1"
+    assert request.pod_ips == ["10.244.0.7", "fd00::7"]
+    assert request.host_network is False
+
+
+def test_static_pod_is_searched_by_its_config_hash() -> None:
+    mirror = pod()
+    mirror["metadata"]["annotations"] = {"kubernetes.io/config.hash": "d8992f589d8dd12c4342376ccb459375"}
+    assert inspect_request(mirror).pod_uid == "d8992f589d8dd12c4342376ccb459375"
+
+
+def test_pod_ip_falls_back_to_the_singular_field() -> None:
+    older = pod()
+    del older["status"]["podIPs"]
+    assert inspect_request(older).pod_ips == ["10.244.0.7"]
+
+
+def test_unscheduled_pod_is_refused_with_the_scheduler_message() -> None:
+    pending = pod(phase="Pending", conditions=[{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                                 "message": "0/1 nodes are available: 1 Insufficient memory."}])
+    del pending["spec"]["nodeName"]
+    with pytest.raises(ClusterError, match=r"pod shop/web is Pending and not scheduled: 0/1 nodes are available"):
+        inspect_request(pending)
+
+
+def test_finished_pod_is_refused() -> None:
+    with pytest.raises(ClusterError, match="has finished \\(Succeeded\\)"):
+        inspect_request(pod(phase="Succeeded"))
+
+
+def test_pod_with_nothing_running_says_why() -> None:
+    waiting = copy.deepcopy(pod())
+    waiting["status"]["initContainerStatuses"] = []
+    waiting["status"]["ephemeralContainerStatuses"] = []
+    waiting["status"]["containerStatuses"] = [
+        {"name": "web", "state": {"waiting": {"reason": "ImagePullBackOff"}}},
+    ]
+    with pytest.raises(ClusterError, match="has no running container \\(web: ImagePullBackOff\\)"):
+        inspect_request(waiting)
