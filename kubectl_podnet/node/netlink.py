@@ -137,10 +137,11 @@ def host_peer(host: Any, pod: Any, pod_if: Interface, pod_netns_path: str) -> Pe
     if master_index:
         master = host.link("get", index=master_index)[0]
         master_name, master_kind = master.get("ifname"), _kind(master)
+    # the pod's host routes (ptp/kindnet: one /32 per pod); every link has fe80::/64, skip it
     routes = [
         f"{r.get('dst')}/{r['dst_len']}"
         for r in host.get_routes(oif=msg["index"])
-        if r.get("table") == _MAIN_TABLE and r.get("dst")
+        if r.get("table") == _MAIN_TABLE and r.get("dst") and not str(r.get("dst")).startswith("fe80:")
     ]
     return Peer(
         ifindex=msg["index"],
