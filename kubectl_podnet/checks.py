@@ -67,10 +67,10 @@ def check_pause_container(facts: NodeFacts) -> CheckResult:
 
 
 def check_shared_netns(facts: NodeFacts) -> CheckResult:
+    expected: int | None = facts.sandbox.netns_inode
+    what = "the sandbox netns"
     if facts.pod.host_network:
         expected, what = facts.node_netns_inode, "the node's netns (hostNetwork)"
-    else:
-        expected, what = facts.sandbox.netns_inode, "the sandbox netns"
     running = [c for c in facts.containers if c.netns_inode is not None]
     missing = [_label(c) for c in facts.containers if c.netns_inode is None]
     evidence = {
@@ -98,12 +98,17 @@ def check_shared_netns(facts: NodeFacts) -> CheckResult:
     return CheckResult("shared-netns", "pass", summary, evidence)
 
 
-def _eth0(facts: NodeFacts) -> Interface | None:
-    by_name = {i.name: i for i in facts.interfaces}
+def primary_interface(interfaces: list[Interface]) -> Interface | None:
+    """The pod's own interface: eth0 by name, else its first veth."""
+    by_name = {i.name: i for i in interfaces}
     if "eth0" in by_name:
         return by_name["eth0"]
-    veths = [i for i in facts.interfaces if i.kind == "veth"]
+    veths = [i for i in interfaces if i.kind == "veth"]
     return veths[0] if veths else None
+
+
+def _eth0(facts: NodeFacts) -> Interface | None:
+    return primary_interface(facts.interfaces)
 
 
 def check_shared_ip(facts: NodeFacts) -> CheckResult:

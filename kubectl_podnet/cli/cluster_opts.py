@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from kubectl_podnet.cluster.manifests import DEFAULT_IMAGE, DEFAULT_NAMESPACE
+from kubectl_podnet.cluster.port import ClusterPort
 
 Kubeconfig = Annotated[Optional[str], typer.Option("--kubeconfig", help="path to the kubeconfig file")]
 Context = Annotated[Optional[str], typer.Option("--context", help="kubeconfig context to use")]
@@ -18,7 +19,8 @@ AgentNamespace = Annotated[str, typer.Option("--agent-namespace", help="namespac
 DEFAULTS = {"agent_image": DEFAULT_IMAGE, "agent_namespace": DEFAULT_NAMESPACE}
 
 
-def connect(kubeconfig: str | None, context: str | None):  # type: ignore[no-untyped-def]
+def connect(kubeconfig: str | None, context: str | None) -> ClusterPort:
+    """The real cluster; tests swap this one function for a fake of the same port."""
     from kubectl_podnet.cluster.kube import KubeCluster
 
     return KubeCluster(kubeconfig=kubeconfig, context=context)

@@ -113,7 +113,7 @@ def find_sandbox(
             container_id=cid,
             command=_command(procfs, pid),
         )
-        if best is None or votes[inode] > votes[best.netns_inode]:
+        if best is None or votes[inode] > votes[best.netns_inode or 0]:
             best = candidate
     pinned = pinned_netns(netns_dir)
     if best is not None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import textwrap
 
-from kubectl_podnet.model import ContainerFacts, Interface, PodNetReport
+from kubectl_podnet.checks import primary_interface
+from kubectl_podnet.model import ContainerFacts, PodNetReport
 
 _STATUS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
 
@@ -39,12 +40,6 @@ def render_table(report: PodNetReport, width: int = 100) -> list[str]:
     return lines
 
 
-def _primary(interfaces: list[Interface]) -> Interface | None:
-    veths = [i for i in interfaces if i.kind == "veth"]
-    named = [i for i in veths if i.name == "eth0"]
-    return (named or veths or [None])[0]
-
-
 def topology_steps(report: PodNetReport) -> list[str]:
     """The path from the containers to the node, as the pieces of one picture."""
     names = ", ".join(_label(c) for c in report.containers) or "(no running container)"
@@ -58,7 +53,7 @@ def topology_steps(report: PodNetReport) -> list[str]:
         return [f"containers {names}", f"node netns net:[{report.node_netns_inode}] {holder}",
                 "node interfaces (hostNetwork: no veth of its own)"]
     steps = [f"containers {names}", f"netns net:[{sandbox.netns_inode}] {holder}"]
-    eth0 = _primary(report.interfaces)
+    eth0 = primary_interface(report.interfaces)
     if eth0 is None:
         return steps + ["(no veth)"]
     addresses = " ".join(f"{a.address}/{a.prefixlen}" for a in eth0.addresses if a.scope == "global")

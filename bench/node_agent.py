@@ -1,0 +1,105 @@
+"""Benchmark (not a test): the node agent's work per pod on 1, 10 and 100 lab pods.
+
+Builds a lab node with N two-container pods (a server and a sidecar, pause, veth on
+cni0), then, in a worker process inside the node netns (as the DaemonSet runs), times
+`inspect_pod` + checks for every pod. Prints per-pod median/p95 and how it grows with N,
+plus the agent process's own start-up (interpreter + imports), which a real run pays once
+per exec. Needs root.
+
+    sudo .venv/bin/python bench/node_agent.py [--sizes 1 10 100] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from kubectl_podnet.lab.spec import ContainerSpec, PodSpec
+from kubectl_podnet.lab.world import LabNode
+from kubectl_podnet.model import ContainerRef, InspectRequest
+from kubectl_podnet.node.nsenter import setns
+from kubectl_podnet.serde import from_json, to_json
+
+
+def worker(requests_json: str, rounds: int) -> None:
+    from kubectl_podnet.checks import build_report
+    from kubectl_podnet.node.inspect import inspect_pod
+
+    requests = [from_json(InspectRequest, r) for r in json.loads(requests_json)]
+    times: list[float] = []
+    for _ in range(rounds):
+        for request in requests:
+            started = time.perf_counter()
+            report = build_report(inspect_pod(request))
+            times.append((time.perf_counter() - started) * 1000)
+            assert report.verdict == "pass", [c.summary for c in report.checks if c.status == "fail"]
+    print(json.dumps(times))
+
+
+def in_node(node: LabNode, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    def enter() -> None:
+        fd = os.open(f"/var/run/netns/{node.plan.node_netns}", os.O_RDONLY)
+        setns(fd)
+        os.close(fd)
+
+    return subprocess.run(argv, preexec_fn=enter, capture_output=True, text=True, check=True, timeout=600)
+
+
+def measure(size: int, rounds: int) -> dict[str, float]:
+    pods = [
+        PodSpec(f"p{i}", (ContainerSpec("web", listen=("0.0.0.0:8080",)), ContainerSpec("sidecar")))
+        for i in range(size)
+    ]
+    with LabNode(f"pnb{size}", pods) as node:
+        requests = [
+            to_json(InspectRequest(pod_uid=p.uid, pod_ips=p.pod_ips,
+                                   containers=[ContainerRef(id=c, name=n) for n, c in p.container_ids.items()]))
+            for p in node.plan.pods
+        ]
+        done = in_node(node, [sys.executable, __file__, "--worker", json.dumps(requests), "--rounds", str(rounds)])
+        times = json.loads(done.stdout)
+        procs = sum(1 for pid in os.listdir("/proc") if pid.isdigit())
+        startup = []
+        for _ in range(3):
+            started = time.perf_counter()
+            in_node(node, [sys.executable, "-c", "import kubectl_podnet.node.__main__, kubectl_podnet.checks, "
+                           "kubectl_podnet.node.inspect"])
+            startup.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {
+        "pods": size,
+        "processes_on_machine": procs,
+        "per_pod_median_ms": round(statistics.median(times), 1),
+        "per_pod_p95_ms": round(times[int(len(times) * 0.95) - 1] if len(times) > 1 else times[0], 1),
+        "all_pods_ms": round(sum(times) / rounds, 1),
+        "agent_startup_ms": round(statistics.median(startup), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--worker")
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.rounds)
+        return
+    rows = [measure(size, args.rounds) for size in args.sizes]
+    print(f"{'pods':>5} {'procs':>6} {'per-pod median':>15} {'p95':>8} {'all pods':>10} {'agent start-up':>15}")
+    for row in rows:
+        print(f"{row['pods']:>5} {row['processes_on_machine']:>6} {row['per_pod_median_ms']:>12} ms "
+              f"{row['per_pod_p95_ms']:>5} ms {row['all_pods_ms']:>7} ms {row['agent_startup_ms']:>12} ms")
+    base = rows[0]["per_pod_median_ms"]
+    for row in rows[1:]:
+        print(f"per-pod time at {row['pods']} pods is {row['per_pod_median_ms'] / base:.2f}x that at {rows[0]['pods']}")
+    print(json.dumps(rows))
+
+
+if __name__ == "__main__":
+    main()
