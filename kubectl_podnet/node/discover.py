@@ -28,13 +28,13 @@ class CgroupGroup:
 def scan_pod(procfs: ProcFS, pod_uid: str) -> dict[str, CgroupGroup]:
     """container id -> its processes, for every process in the pod's cgroup."""
     groups: dict[str, CgroupGroup] = {}
-    needle = pod_uid.replace("-", "_")
+    dashed, underscored = pod_uid.encode(), pod_uid.replace("-", "_").encode()
     for pid in procfs.pids():
-        text = procfs.read(pid, "cgroup")
+        raw = procfs.read_bytes(pid, "cgroup")
         # cheap filter before parsing: the uid appears with dashes or underscores
-        if not text or (pod_uid not in text and needle not in text):
+        if not raw or (dashed not in raw and underscored not in raw):
             continue
-        found = parse_proc_cgroup(text)
+        found = parse_proc_cgroup(raw.decode("utf-8", "replace"))
         if found is None or found.pod_uid != pod_uid or found.container_id is None:
             continue
         if found.runtime == "cri-o-conmon":

@@ -18,19 +18,41 @@ from pyroute2 import IPRoute
 
 from kubectl_podnet.errors import NodeError
 from kubectl_podnet.model import Address, Interface, Peer, Route
+from kubectl_podnet.node.nsenter import setns
 
 _SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
 _MAIN_TABLE = 254
 _UNICAST = 1
 
 
+def _socket_in(path: str) -> Any:
+    """An IPRoute whose netlink socket lives in the netns at `path`.
+
+    A socket stays in the netns it was created in, so we step this thread into the pod
+    netns just for the socket() call and straight back. This is what pyroute2's
+    `IPRoute(netns=...)` does too, but through a forked child (~10 ms a pod); opening the
+    path ourselves (no O_CREAT) also guarantees no namespace is ever created by accident.
+    """
+    try:
+        target = os.open(path, os.O_RDONLY)
+    except (FileNotFoundError, ProcessLookupError) as exc:
+        raise NodeError(f"network namespace {path} is gone (did the pod just exit?)") from exc
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    try:
+        setns(target)
+        try:
+            return IPRoute()
+        finally:
+            setns(home)  # if this failed we would be lost in the pod's netns: let it raise
+    finally:
+        os.close(target)
+        os.close(home)
+
+
 @contextmanager
 def open_netns(path: str | None) -> Iterator[Any]:
     """An IPRoute in the netns at `path` (None: the agent's own, i.e. the node's)."""
-    try:
-        ipr = IPRoute() if path is None else IPRoute(netns=path, flags=0)
-    except (FileNotFoundError, ProcessLookupError) as exc:
-        raise NodeError(f"network namespace {path} is gone (did the pod just exit?)") from exc
+    ipr = IPRoute() if path is None else _socket_in(path)
     try:
         yield ipr
     finally:
@@ -134,15 +156,19 @@ def host_peer(host: Any, pod: Any, pod_if: Interface, pod_netns_path: str) -> Pe
     )
     master_name = master_kind = None
     master_index = msg.get("master")
+    routes: list[str] = []
     if master_index:
         master = host.link("get", index=master_index)[0]
         master_name, master_kind = master.get("ifname"), _kind(master)
-    # the pod's host routes (ptp/kindnet: one /32 per pod); every link has fe80::/64, skip it
-    routes = [
-        f"{r.get('dst')}/{r['dst_len']}"
-        for r in host.get_routes(oif=msg["index"])
-        if r.get("table") == _MAIN_TABLE and r.get("dst") and not str(r.get("dst")).startswith("fe80:")
-    ]
+    else:
+        # routed (ptp/kindnet, calico, cilium): the host routes through this veth, one /32
+        # per pod. Bridged pods need none, and a node's route dump grows with its pods.
+        routes = [
+            f"{r.get('dst')}/{r['dst_len']}"
+            for r in host.get_routes(family=socket.AF_INET, oif=msg["index"])
+            + host.get_routes(family=socket.AF_INET6, oif=msg["index"])
+            if r.get("table") == _MAIN_TABLE and r.get("dst") and not str(r.get("dst")).startswith("fe80:")
+        ]
     return Peer(
         ifindex=msg["index"],
         name=msg.get("ifname"),

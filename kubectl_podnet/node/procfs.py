@@ -30,6 +30,19 @@ class ProcFS:
         except OSError:  # ESRCH mid-read and friends
             return None
 
+    def read_bytes(self, pid: int | str, name: str) -> bytes | None:
+        """Raw bytes, one read: the hot path of a /proc scan (no text decoding)."""
+        try:
+            fd = os.open(f"{self.root}/{pid}/{name}", os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            return os.read(fd, 65536)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
     def cmdline(self, pid: int) -> list[str]:
         text = self.read(pid, "cmdline")
         return [arg for arg in text.split("\0") if arg] if text else []
