@@ -17,7 +17,7 @@ import pytest
 from kubectl_podnet.cluster import bootstrap
 from kubectl_podnet.cluster.agent import AgentPod
 from kubectl_podnet.cluster.inspect import run_agent
-from kubectl_podnet.cluster.payload import build_payload
+from kubectl_podnet.cluster.payload import Payload, build_payload
 from kubectl_podnet.errors import AgentError, NodeError
 from kubectl_podnet.model import InspectRequest
 from tests.fakes import FakeCluster, running_agent_pod
@@ -44,6 +44,19 @@ def test_payload_is_deterministic_and_carries_only_the_node_side() -> None:
     assert not any(n.startswith(("kubectl_podnet/cli", "kubectl_podnet/cluster", "kubectl_podnet/lab")) for n in names)
     build_payload.cache_clear()
     assert build_payload().digest == payload.digest
+
+
+def test_payload_zip_and_hash_are_cached_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    build_payload.cache_clear()
+    fresh = build_payload()
+    assert isinstance(fresh.source, bytes)  # built, then written to the cache
+    build_payload.cache_clear()
+    cached = build_payload()
+    assert isinstance(cached.source, Path) and cached.digest == fresh.digest and cached.data == fresh.data
+    build_payload.cache_clear()
 
 
 def test_cold_cache_asks_for_the_payload(tmp_path: Path) -> None:
@@ -97,6 +110,6 @@ def test_an_agent_that_prints_no_envelope_is_an_agent_error(tmp_path: Path) -> N
     cluster = FakeCluster(cache_dir=str(tmp_path))
     cluster.add_pod(running_agent_pod("node-1"))
     agent = AgentPod(name="podnet-agent-x1", node="node-1", namespace="podnet-system")
-    broken = build_payload().__class__(data=b"not a zip", digest="0" * 64)
+    broken = Payload(digest="0" * 64, source=b"not a zip")
     with pytest.raises(AgentError, match="payload truncated or corrupted"):
         run_agent(cluster, agent, REQUEST, 60, lambda _: None, payload=broken)
