@@ -22,7 +22,7 @@ import time
 from kubectl_podnet.lab.spec import ContainerSpec, PodSpec
 from kubectl_podnet.lab.world import LabNode
 from kubectl_podnet.model import ContainerRef, InspectRequest
-from kubectl_podnet.node.nsenter import setns
+from kubectl_podnet.node.nsenter import enter_netns
 from kubectl_podnet.serde import from_json, to_json
 
 
@@ -42,12 +42,7 @@ def worker(requests_json: str, rounds: int) -> None:
 
 
 def in_node(node: LabNode, argv: list[str]) -> subprocess.CompletedProcess[str]:
-    def enter() -> None:
-        fd = os.open(f"/var/run/netns/{node.plan.node_netns}", os.O_RDONLY)
-        setns(fd)
-        os.close(fd)
-
-    return subprocess.run(argv, preexec_fn=enter, capture_output=True, text=True, check=True, timeout=600)
+    return subprocess.run(argv, preexec_fn=lambda: enter_netns(f"/var/run/netns/{node.plan.node_netns}"), capture_output=True, text=True, check=True, timeout=600)
 
 
 def measure(size: int, rounds: int) -> dict[str, float]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from kubectl_podnet.cluster.port import ExecResult
 from kubectl_podnet.errors import ClusterError
+from kubectl_podnet.node.nsenter import enter_netns
 
 Obj = dict[str, Any]
 
@@ -88,11 +89,7 @@ class FakeCluster:
 
         def enter() -> None:
             if netns:
-                from kubectl_podnet.node.nsenter import setns
-
-                fd = os.open(f"/var/run/netns/{netns}", os.O_RDONLY)
-                setns(fd)
-                os.close(fd)
+                enter_netns(f"/var/run/netns/{netns}")
 
         env = {**os.environ, "PODNET_CACHE": self.cache_dir or "/nonexistent"}
         # the agent image has a bare python3: -I -S keeps our site-packages (and so any

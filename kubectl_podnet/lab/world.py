@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from kubectl_podnet.errors import NodeError, UsageError
 from kubectl_podnet.lab.plan import node_commands, pod_commands
 from kubectl_podnet.lab.spec import LabPlan, PodPlan, PodSpec, cgroup_path, plan_lab
-from kubectl_podnet.node.nsenter import CLONE_NEWNET, setns, unshare
+from kubectl_podnet.node.nsenter import CLONE_NEWNET, enter_netns, unshare
 
 STATE_DIR = "/run/podnet-lab"
 NETNS_DIR = "/var/run/netns"
@@ -177,9 +177,7 @@ class LabNode:
             if netns is None:
                 unshare(CLONE_NEWNET)
             else:
-                fd = os.open(netns, os.O_RDONLY)
-                setns(fd)
-                os.close(fd)
+                enter_netns(netns)
 
         process = subprocess.Popen(
             argv,
@@ -279,14 +277,9 @@ def clean(prefix: str) -> list[str]:
 def run_agent(node_netns: str, request_json: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run the node agent inside the lab node's netns, as the DaemonSet runs it (hostNetwork)."""
 
-    def enter() -> None:
-        fd = os.open(f"{NETNS_DIR}/{node_netns}", os.O_RDONLY)
-        setns(fd)
-        os.close(fd)
-
     return subprocess.run(
         [sys.executable, "-m", "kubectl_podnet.node", "--request", request_json],
-        preexec_fn=enter,
+        preexec_fn=lambda: enter_netns(f"{NETNS_DIR}/{node_netns}"),
         capture_output=True,
         text=True,
         timeout=timeout,

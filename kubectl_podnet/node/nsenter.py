@@ -33,3 +33,12 @@ def unshare(flags: int = CLONE_NEWNET) -> None:
     if _libc.unshare(flags) != 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
+
+
+def enter_netns(path: str) -> None:
+    """Move the calling thread (or a child between fork and exec) into the netns at `path`."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        setns(fd)
+    finally:
+        os.close(fd)

@@ -9,13 +9,12 @@ thread that has entered the pod netns, so they dial the pod's own `lo`.
 from __future__ import annotations
 
 import errno
-import os
 import socket
 import threading
 import time
 
 from kubectl_podnet.model import Probe
-from kubectl_podnet.node.nsenter import setns
+from kubectl_podnet.node.nsenter import enter_netns
 
 LOOPBACKS = ("127.0.0.1", "::1")
 
@@ -43,25 +42,21 @@ def probe_loopback(netns_path: str, ports: list[int], timeout: float) -> list[Pr
     """Dial 127.0.0.1:port and [::1]:port for each port from the netns at `netns_path`."""
     if not ports:
         return []
-    fd = os.open(netns_path, os.O_RDONLY)
     results: list[Probe] = []
     failure: list[BaseException] = []
 
     def work() -> None:
         try:
-            setns(fd)
+            enter_netns(netns_path)
             for port in ports:
                 for target in LOOPBACKS:
                     results.append(_dial(target, port, timeout))
         except BaseException as exc:  # surfaced in the caller's thread below
             failure.append(exc)
 
-    try:
-        worker = threading.Thread(target=work, name="podnet-probe")
-        worker.start()
-        worker.join()
-    finally:
-        os.close(fd)
+    worker = threading.Thread(target=work, name="podnet-probe")
+    worker.start()
+    worker.join()
     if failure:
         raise failure[0]
     return results
