@@ -26,11 +26,11 @@ def lab(
         return
     import json
 
-    from kubectl_podnet.errors import AgentError
+    from kubectl_podnet.envelope import parse_envelope, report_from
     from kubectl_podnet.lab.spec import default_lab_pods
     from kubectl_podnet.lab.world import LabNode, clean, run_agent
-    from kubectl_podnet.model import ContainerRef, InspectRequest, PodNetReport
-    from kubectl_podnet.serde import from_json, to_json
+    from kubectl_podnet.model import ContainerRef, InspectRequest
+    from kubectl_podnet.serde import to_json
 
     clean(PREFIX)  # a previous --keep run: start from nothing
     node = LabNode(PREFIX, default_lab_pods())
@@ -53,13 +53,9 @@ def lab(
             node=node.plan.node_netns,
         )
         done = run_agent(node.plan.node_netns, json.dumps(to_json(request)))
-        try:
-            result = json.loads(done.stdout)
-        except ValueError as exc:
-            raise AgentError(f"the agent printed no result: {done.stderr.strip()[-300:]}") from exc
-        if result.get("error"):
-            raise AgentError(result["error"]["message"])
-        status = emit(from_json(PodNetReport, result["report"]), output, show_commands)
+        where = f"netns {node.plan.node_netns}"
+        envelope = parse_envelope(done.stdout, done.stderr, done.returncode, where)
+        status = emit(report_from(envelope, where, node.plan.node_netns), output, show_commands)
         if keep:
             log.write(
                 f"\nKept. Try: ip netns exec {pod.netns} ip -d link; ip -n {node.plan.node_netns} link show master cni0\n"

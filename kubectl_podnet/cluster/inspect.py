@@ -10,29 +10,16 @@ from kubectl_podnet.cluster.agent import AgentManager, AgentPod, Progress
 from kubectl_podnet.cluster.manifests import CONTAINER
 from kubectl_podnet.cluster.payload import Payload, build_payload
 from kubectl_podnet.cluster.pod import inspect_request
-from kubectl_podnet.cluster.port import ClusterPort, ExecResult
-from kubectl_podnet.errors import AgentError, ExitStatus, NodeError, UsageError
+from kubectl_podnet.cluster.port import ClusterPort
+from kubectl_podnet.envelope import parse_envelope, report_from
 from kubectl_podnet.model import InspectRequest, PodNetReport
-from kubectl_podnet.serde import from_json, to_json
+from kubectl_podnet.serde import to_json
 
 
 @dataclass(frozen=True)
 class AgentRun:
     report: PodNetReport
     sent_payload: bool
-
-
-def _envelope(result: ExecResult, where: str) -> dict[str, object]:
-    text = result.stdout.decode("utf-8", "replace").strip()
-    last = text.splitlines()[-1] if text else ""
-    try:
-        envelope = json.loads(last)
-    except ValueError:
-        detail = (result.stderr.strip() or text or "no output").splitlines()[-1][:300]
-        raise AgentError(f"the agent in {where} gave no result (exit {result.exit_code}): {detail}") from None
-    if not isinstance(envelope, dict) or envelope.get("kind") != "AgentResult":
-        raise AgentError(f"the agent in {where} answered something else than an AgentResult")
-    return envelope
 
 
 def run_agent(
@@ -48,28 +35,19 @@ def run_agent(
     where = f"pod {agent.namespace}/{agent.name}"
     argv = bootstrap.command(payload.digest, "run", request_json)
     result = cluster.exec(agent.namespace, agent.name, CONTAINER, argv, None, timeout)
-    envelope = _envelope(result, where)
+    envelope = parse_envelope(result.stdout, result.stderr, result.exit_code, where)
     sent = False
     if envelope.get("needPayload"):
         progress(f"sending the agent code ({len(payload.data) // 1024} KiB, sha256 {payload.digest[:12]}) to {where}")
         argv = bootstrap.command(payload.digest, "install", request_json)
         result = cluster.exec(agent.namespace, agent.name, CONTAINER, argv, bootstrap.frame(payload.data), timeout)
-        envelope = _envelope(result, where)
+        envelope = parse_envelope(result.stdout, result.stderr, result.exit_code, where)
         sent = True
-    error = envelope.get("error")
-    if isinstance(error, dict):
-        message = str(error.get("message"))
-        if error.get("kind") == "UsageError":
-            raise UsageError(message)
-        if error.get("kind") == "NodeError":
-            raise NodeError(f"on node {agent.node}: {message}")
-        raise AgentError(f"the agent in {where} failed: {message}")
+    report = report_from(envelope, where, agent.node)
     code = envelope.get("exitCode")
     if result.exit_code is not None and code is not None and result.exit_code != code:
         progress(f"note: exec status {result.exit_code} differs from the agent's own {code}; using the agent's")
-    if envelope.get("report") is None:
-        raise AgentError(f"the agent in {where} returned no report (exit {code})")
-    return AgentRun(report=from_json(PodNetReport, envelope["report"]), sent_payload=sent)
+    return AgentRun(report=report, sent_payload=sent)
 
 
 def inspect_pod(
@@ -87,4 +65,3 @@ def inspect_pod(
     return run_agent(cluster, agent, request, timeout, progress)
 
 
-__all__ = ["inspect_pod", "run_agent", "AgentRun", "ExitStatus"]

@@ -1,0 +1,45 @@
+"""Read the agent's answer: one `AgentResult` JSON line, back into a report or our errors.
+
+Shared by every way the agent is run (exec in the agent pod, the lab's node netns), so an
+agent failure reads the same wherever it happened.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kubectl_podnet.errors import AgentError, NodeError, UsageError
+from kubectl_podnet.model import PodNetReport
+from kubectl_podnet.serde import from_json
+
+
+def parse_envelope(stdout: bytes | str, stderr: str, exit_code: int | None, where: str) -> dict[str, Any]:
+    text = (stdout.decode("utf-8", "replace") if isinstance(stdout, bytes) else stdout).strip()
+    last = text.splitlines()[-1] if text else ""
+    try:
+        envelope = json.loads(last)
+    except ValueError:
+        detail = (stderr.strip() or text or "no output").splitlines()[-1][:300]
+        raise AgentError(f"the agent in {where} gave no result (exit {exit_code}): {detail}") from None
+    if not isinstance(envelope, dict) or envelope.get("kind") != "AgentResult":
+        raise AgentError(f"the agent in {where} answered something else than an AgentResult")
+    return envelope
+
+
+def report_from(envelope: dict[str, Any], where: str, node: str | None) -> PodNetReport:
+    """The report in an envelope, or the agent's own error re-raised as ours."""
+    error = envelope.get("error")
+    if isinstance(error, dict):
+        message = str(error.get("message"))
+        if error.get("kind") == "UsageError":
+            raise UsageError(message)
+        if error.get("kind") == "NodeError":
+            raise NodeError(f"on node {node}: {message}" if node else message)
+        raise AgentError(f"the agent in {where} failed: {message}")
+    if envelope.get("report") is None:
+        raise AgentError(f"the agent in {where} returned no report (exit {envelope.get('exitCode')})")
+    try:
+        return from_json(PodNetReport, envelope["report"])
+    except ValueError as exc:
+        raise AgentError(f"the agent in {where} sent a report this plugin cannot read: {exc}") from exc
