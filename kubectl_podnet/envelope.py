@@ -22,7 +22,7 @@ def parse_envelope(stdout: bytes | str, stderr: str, exit_code: int | None, wher
     except ValueError:
         detail = (stderr.strip() or text or "no output").splitlines()[-1][:300]
         raise AgentError(f"the agent in {where} gave no result (exit {exit_code}): {detail}") from None
-    if not isinstance(envelope, dict) or envelope.get("kind") != "AgentResult":
+    if not isinstance(envelope, dict) or envelope.get("kind") not in ("AgentResult", "AgentResultList"):
         raise AgentError(f"the agent in {where} answered something else than an AgentResult")
     return envelope
 

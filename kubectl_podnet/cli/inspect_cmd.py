@@ -8,12 +8,17 @@ import typer
 
 from kubectl_podnet.cli import cluster_opts
 from kubectl_podnet.cli.cluster_opts import DEFAULTS, AgentImage, AgentNamespace, Context, Kubeconfig
-from kubectl_podnet.cli.output import Format, emit
+from kubectl_podnet.cli.output import Format, emit, emit_many
 from kubectl_podnet.cli.progress import ProgressLine
 
 
 def inspect(
-    pod: Annotated[str, typer.Argument(metavar="POD", help="pod name (or pod/NAME)")],
+    pods: Annotated[
+        Optional[list[str]], typer.Argument(metavar="POD...", help="pod name(s) (or pod/NAME)", show_default=False)
+    ] = None,
+    selector: Annotated[
+        Optional[str], typer.Option("-l", "--selector", help="every pod matching this label selector")
+    ] = None,
     namespace: Annotated[Optional[str], typer.Option("-n", "--namespace", help="default: the context's")] = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -25,21 +30,39 @@ def inspect(
     show_commands: Annotated[bool, typer.Option("--show-commands", help="print the manual commands too")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no progress on stderr")] = False,
 ) -> None:
-    """Prove the pod-network model for one pod, from inside its node."""
+    """Prove the pod-network model for pods, from inside their nodes.
+
+    One POD prints its report; several PODs or -l print a list (one agent exec per node).
+    """
     from kubectl_podnet.cluster.agent import AgentManager
-    from kubectl_podnet.cluster.inspect import inspect_pod
+    from kubectl_podnet.cluster.inspect import inspect_pod, inspect_pods
     from kubectl_podnet.errors import UsageError
 
-    name = pod.split("/", 1)[1] if pod.startswith(("pod/", "pods/")) else pod
-    if not name or "/" in name:
-        raise UsageError(f"{pod!r} is not a pod name")
+    names = [_pod_name(pod) for pod in pods or []]
+    if not names and not selector:
+        raise UsageError("name a pod (or several), or select pods with -l")
+    if names and selector:
+        raise UsageError("give pod names or -l, not both")
     cluster = cluster_opts.connect(kubeconfig, context)
     progress = ProgressLine(quiet=quiet)
+    agents = AgentManager(cluster, agent_namespace, agent_image, progress)
+    ns = namespace or cluster.default_namespace
     try:
-        agents = AgentManager(cluster, agent_namespace, agent_image, progress)
-        run = inspect_pod(
-            cluster, namespace or cluster.default_namespace, name, agents, timeout, not no_install, progress
-        )
+        if len(names) == 1:
+            report = inspect_pod(cluster, ns, names[0], agents, timeout, not no_install, progress)
+        else:
+            outcomes = inspect_pods(cluster, ns, names, selector, agents, timeout, not no_install, progress)
     finally:
         progress.done()
-    raise typer.Exit(int(emit(run.report, output, show_commands)))
+    if len(names) == 1:
+        raise typer.Exit(int(emit(report, output, show_commands)))
+    raise typer.Exit(int(emit_many(outcomes, output, show_commands)))
+
+
+def _pod_name(text: str) -> str:
+    from kubectl_podnet.errors import UsageError
+
+    name = text.split("/", 1)[1] if text.startswith(("pod/", "pods/")) else text
+    if not name or "/" in name:
+        raise UsageError(f"{text!r} is not a pod name")
+    return name

@@ -11,21 +11,19 @@ import argparse
 import json
 import sys
 
-from kubectl_podnet.errors import ExitStatus, PodnetError
+from kubectl_podnet.errors import ExitStatus, PodnetError, UsageError
 from kubectl_podnet.model import API_VERSION, InspectRequest
 from kubectl_podnet.serde import from_json, to_json
 
 
-def run(request_text: str) -> tuple[int, dict[str, object]]:
+def run_one(data: object) -> tuple[int, dict[str, object]]:
     from kubectl_podnet.checks import build_report
     from kubectl_podnet.node.inspect import inspect_pod
 
     try:
         try:
-            request = from_json(InspectRequest, json.loads(request_text))
+            request = from_json(InspectRequest, data)
         except (ValueError, TypeError) as exc:
-            from kubectl_podnet.errors import UsageError
-
             raise UsageError(f"bad agent request: {exc}") from exc
         report = build_report(inspect_pod(request))
     except PodnetError as exc:
@@ -35,13 +33,28 @@ def run(request_text: str) -> tuple[int, dict[str, object]]:
     return code, envelope(code, to_json(report), None)
 
 
+def run(request_text: str) -> tuple[int, dict[str, object]]:
+    """One request (an object) or a batch (a list: one exec for every pod on a node)."""
+    try:
+        data = json.loads(request_text)
+    except ValueError as exc:
+        code = int(ExitStatus.USAGE)
+        return code, envelope(code, None, {"kind": "UsageError", "message": f"bad agent request: {exc}"})
+    if not isinstance(data, list):
+        return run_one(data)
+    results = [run_one(item) for item in data]
+    code = max((item_code for item_code, _ in results), default=0)
+    return code, {"apiVersion": API_VERSION, "kind": "AgentResultList", "exitCode": code,
+                  "items": [item for _, item in results]}
+
+
 def envelope(code: int, report: object, error: dict[str, str] | None) -> dict[str, object]:
     return {"apiVersion": API_VERSION, "kind": "AgentResult", "exitCode": code, "report": report, "error": error}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kubectl_podnet.node", description="podnet node agent")
-    parser.add_argument("--request", required=True, help="an InspectRequest as JSON")
+    parser.add_argument("--request", required=True, help="an InspectRequest as JSON, or a list of them")
     args = parser.parse_args(argv)
     code, result = run(args.request)
     json.dump(result, sys.stdout, separators=(",", ":"))

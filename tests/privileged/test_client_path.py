@@ -143,3 +143,27 @@ def test_lab_command_builds_inspects_and_cleans(capsys: pytest.CaptureFixture[st
 def _netns() -> list[str]:
     done = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True)
     return [line.split()[0] for line in done.stdout.splitlines() if line.strip()]
+
+
+def test_selector_inspects_every_pod_in_one_exec_per_node(
+    lab: Lab, cluster_for: Callable[[LabNode], FakeCluster], capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = ContainerSpec("web", listen=("0.0.0.0:8080",))
+    node = lab(PodSpec("a", (server,)), PodSpec("b", (server,)), PodSpec("c", (ContainerSpec("web", listen=("pod:8080",)),)))
+    cluster = cluster_for(node)
+    for index in range(3):
+        pod = pod_object(node, index)
+        pod["metadata"]["labels"] = {"app": "shop"}
+        cluster.add_pod(pod)
+
+    assert main(["inspect", "-l", "app=shop", "-n", "shop", "-o", "json", "-q"]) == 1  # pod c fails localhost
+    listing = json.loads(capsys.readouterr().out)
+    assert listing["kind"] == "PodNetReportList" and listing["errors"] == []
+    assert [(r["pod"]["name"], r["verdict"]) for r in listing["items"]] == [("a", "pass"), ("b", "pass"), ("c", "fail")]
+
+    cluster.execs.clear()
+    assert main(["inspect", "a", "b", "missing", "-n", "shop", "-q"]) == 3  # a pod that is not there: exit 3
+    out = capsys.readouterr().out
+    assert len(cluster.execs) == 1  # warm now, one node: one exec for both pods
+    assert "Pod shop/missing: error: pod shop/missing: not found" in out
+    assert out.endswith("3 pods: 2 passed, 0 failed a check, 1 could not be inspected\n")

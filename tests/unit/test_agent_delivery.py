@@ -96,14 +96,27 @@ def test_client_sends_once_then_runs_warm(tmp_path: Path) -> None:
     cluster.add_pod(running_agent_pod("node-1"))
     agent = AgentPod(name="podnet-agent-x1", node="node-1", namespace="podnet-system")
     said: list[str] = []
-    with pytest.raises(NodeError, match="on node node-1: no process of pod"):
-        run_agent(cluster, agent, REQUEST, 60, said.append)
+    run = run_agent(cluster, agent, [REQUEST], 60, said.append)
+    assert run.sent_payload
+    (outcome,) = run.outcomes
+    assert isinstance(outcome, NodeError) and "on node node-1: no process of pod" in str(outcome)
     assert [stdin for _, stdin in cluster.execs] == [0, len(bootstrap.frame(build_payload().data))]
     assert said[0].startswith("sending the agent code")
     cluster.execs.clear()
-    with pytest.raises(NodeError):
-        run_agent(cluster, agent, REQUEST, 60, said.append)
+    assert not run_agent(cluster, agent, [REQUEST], 60, said.append).sent_payload
     assert [stdin for _, stdin in cluster.execs] == [0]  # warm: one exec, nothing sent
+
+
+def test_a_batch_is_one_exec_with_one_outcome_per_pod(tmp_path: Path) -> None:
+    cluster = FakeCluster(cache_dir=str(tmp_path))
+    cluster.add_pod(running_agent_pod("node-1"))
+    agent = AgentPod(name="podnet-agent-x1", node="node-1", namespace="podnet-system")
+    other = InspectRequest(pod_uid="0a1b2c3d-0000-4000-8000-00000000abce")
+    bad = InspectRequest(pod_uid="not-a-uid")
+    run = run_agent(cluster, agent, [REQUEST, other, bad], 60, lambda _: None)
+    assert [type(o).__name__ for o in run.outcomes] == ["NodeError", "NodeError", "UsageError"]
+    assert "abce" in str(run.outcomes[1])
+    assert len(cluster.execs) == 2  # the cold "need payload" answer, then the one batch
 
 
 def test_an_agent_that_prints_no_envelope_is_an_agent_error(tmp_path: Path) -> None:
@@ -112,4 +125,4 @@ def test_an_agent_that_prints_no_envelope_is_an_agent_error(tmp_path: Path) -> N
     agent = AgentPod(name="podnet-agent-x1", node="node-1", namespace="podnet-system")
     broken = Payload(digest="0" * 64, source=b"not a zip")
     with pytest.raises(AgentError, match="payload truncated or corrupted"):
-        run_agent(cluster, agent, REQUEST, 60, lambda _: None, payload=broken)
+        run_agent(cluster, agent, [REQUEST], 60, lambda _: None, payload=broken)
