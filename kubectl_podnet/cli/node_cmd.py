@@ -25,7 +25,7 @@ def inspect(
     ] = None,
     output: Annotated[Format, typer.Option("-o", "--output")] = Format.text,
     show_commands: Annotated[bool, typer.Option("--show-commands", help="print the manual commands too")] = False,
-    netns_dir: Annotated[str, typer.Option(help="where the runtime pins netns")] = "/var/run/netns",
+    netns_dir: Annotated[str, typer.Option(help="where the runtime pins netns")] = "/run/netns",
 ) -> None:
     """Inspect one pod's network namespace from this node."""
     import os

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TextIO
+
+_ELAPSED = re.compile(r"\s*\(\d+s\)$")
 
 
 class ProgressLine:
@@ -15,9 +18,11 @@ class ProgressLine:
         self.open = False
 
     def __call__(self, message: str) -> None:
-        if self.quiet or message == self.last:
+        # a log gets a line when the news changes, not every second of the same wait
+        key = message if self.tty else _ELAPSED.sub("", message)
+        if self.quiet or key == self.last:
             return
-        self.last = message
+        self.last = key
         if self.tty:
             self.stream.write("\r\x1b[2K" + message)
             self.open = True

@@ -17,6 +17,7 @@ DEFAULT_IMAGE = "docker.io/library/python:3.12-slim"
 AGENT_NAME = "podnet-agent"
 CONTAINER = "agent"
 CACHE_DIR = "/var/cache/podnet"
+NETNS_DIR = "/run/netns"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubectl-podnet"}
 SELECTOR = {"app.kubernetes.io/name": AGENT_NAME}
 LABEL_SELECTOR = f"app.kubernetes.io/name={AGENT_NAME}"
@@ -95,7 +96,7 @@ def agent_objects(namespace: str = DEFAULT_NAMESPACE, image: str = DEFAULT_IMAGE
                                 # netns pinned by the runtime (containerd cni-*, CRI-O pinns)
                                 {
                                     "name": "netns",
-                                    "mountPath": "/var/run/netns",
+                                    "mountPath": NETNS_DIR,
                                     "readOnly": True,
                                     "mountPropagation": "HostToContainer",  # see netns pinned after start
                                 },
@@ -104,8 +105,10 @@ def agent_objects(namespace: str = DEFAULT_NAMESPACE, image: str = DEFAULT_IMAGE
                     ],
                     "volumes": [
                         {"name": "cache", "emptyDir": {"sizeLimit": "64Mi"}},
-                        # DirectoryOrCreate: a node that never pinned a netns still runs the agent
-                        {"name": "netns", "hostPath": {"path": "/var/run/netns", "type": "DirectoryOrCreate"}},
+                        # /run, not /var/run: containerd checks the propagation of the path as
+                        # written, and /var/run is a symlink. DirectoryOrCreate: a node that
+                        # never pinned a netns still runs the agent.
+                        {"name": "netns", "hostPath": {"path": NETNS_DIR, "type": "DirectoryOrCreate"}},
                     ],
                 },
             },

@@ -23,7 +23,7 @@ from kubectl_podnet.lab.spec import LabPlan, PodPlan, PodSpec, cgroup_path, plan
 from kubectl_podnet.node.nsenter import CLONE_NEWNET, enter_netns, unshare
 
 STATE_DIR = "/run/podnet-lab"
-NETNS_DIR = "/var/run/netns"
+NETNS_DIR = "/run/netns"
 CGROUP_ROOT = "/sys/fs/cgroup"
 
 # A container that serves: bind every address given, accept and close, never resolve names.

@@ -30,7 +30,7 @@ from kubectl_podnet.node.tcp import parse_listeners
 
 _UID = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$")
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
-DEFAULT_NETNS_DIR = "/var/run/netns"
+DEFAULT_NETNS_DIR = "/run/netns"  # /var/run/netns is a symlink to it
 
 
 def validate(request: InspectRequest) -> None:

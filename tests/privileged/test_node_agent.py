@@ -34,8 +34,8 @@ def test_healthy_two_container_pod_passes_every_check(lab: Lab) -> None:
     report, pod = answer.report, node.plan.pods[0]
     assert report["sandbox"]["source"] == "pause-process"
     assert report["sandbox"]["containerId"] == pod.sandbox_id
-    assert report["sandbox"]["pinnedPath"] == f"/var/run/netns/{pod.netns}"
-    assert report["sandbox"]["netnsInode"] == os.stat(f"/var/run/netns/{pod.netns}").st_ino
+    assert report["sandbox"]["pinnedPath"] == f"/run/netns/{pod.netns}"
+    assert report["sandbox"]["netnsInode"] == os.stat(f"/run/netns/{pod.netns}").st_ino
     assert [c["name"] for c in report["containers"]] == ["web", "sidecar"]
     eth0 = next(i for i in report["interfaces"] if i["name"] == "eth0")
     assert eth0["peer"] == {
@@ -96,7 +96,7 @@ def test_pod_without_pause_process_is_found_by_its_pinned_netns(lab: Lab) -> Non
     assert answer.code == 0
     pod = node.plan.pods[0]
     assert answer.report["sandbox"]["source"] == "pinned-netns"
-    assert answer.report["sandbox"]["pinnedPath"] == f"/var/run/netns/{pod.netns}"
+    assert answer.report["sandbox"]["pinnedPath"] == f"/run/netns/{pod.netns}"
     assert "drop_infra_ctr" in answer.report["notes"][0]
     assert answer.check("localhost")["status"] == "pass"  # listeners read through a container pid
 
