@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from kubectl_podnet.cluster.manifests import (
     AGENT_NAME,
-    CONTAINER,
     DEFAULT_IMAGE,
     DEFAULT_NAMESPACE,
     LABEL_SELECTOR,
     agent_objects,
+    spec_hash,
 )
 from kubectl_podnet.cluster.port import ClusterPort, Obj
 from kubectl_podnet.errors import AgentError
@@ -105,20 +105,24 @@ class AgentManager:
         return live[0] if live else None
 
     def _needs_update(self, daemonset: Obj) -> bool:
-        containers = daemonset["spec"]["template"]["spec"]["containers"]
-        return not any(c["name"] == CONTAINER and c["image"] == self.image for c in containers)
+        """Another image, or a DaemonSet written by another plugin version."""
+        desired = next(obj for obj in self.objects() if obj["kind"] == "DaemonSet")
+        return spec_hash(daemonset) != spec_hash(desired)
 
     def ensure_on(self, node: str, timeout: float, install: bool) -> AgentPod:
         """The ready agent pod on `node`, installing or updating the DaemonSet if allowed."""
         daemonset = self.installed()
         if daemonset is None or self._needs_update(daemonset):
             if not install:
-                state = "not installed" if daemonset is None else f"running another image than {self.image}"
+                state = "not installed" if daemonset is None else (
+                    f"installed with another image or plugin version (want {self.image})"
+                )
                 raise AgentError(
                     f"the podnet agent is {state} in namespace {self.namespace}",
                     hint="run `kubectl podnet agent install` or drop --no-install",
                 )
-            self.progress(f"installing the podnet agent ({self.image}) in namespace {self.namespace}")
+            verb = "installing" if daemonset is None else "updating"
+            self.progress(f"{verb} the podnet agent ({self.image}) in namespace {self.namespace}")
             for line in self.install():
                 self.progress(line)
         started = time.monotonic()

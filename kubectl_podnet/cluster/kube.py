@@ -1,56 +1,65 @@
 """The only module that imports the `kubernetes` client: the real ClusterPort.
 
-Every client error is turned into our own error tree here, with the client's exception
-chained as the cause, so nothing above this module knows urllib3 or ApiException.
+We use the official client's transport layer (kubeconfig loading with every auth plugin,
+`ApiClient` for TLS and tokens, its websocket exec) and speak JSON ourselves: the
+generated API classes and their models cost ~1 s of import time per run, and we want
+raw API dicts anyway. Every client error is turned into our own error tree here, with
+the client's exception chained as the cause.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
-from kubernetes import client, config
-from kubernetes.client.rest import ApiException
+from kubernetes import config
+from kubernetes.client.api_client import ApiClient
+from kubernetes.client.configuration import Configuration
+from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
-from kubernetes.stream import stream
+from kubernetes.stream.ws_client import websocket_call
 
+from kubectl_podnet.cluster.manifests import spec_hash
 from kubectl_podnet.cluster.port import ExecResult, Obj
 from kubectl_podnet.errors import ClusterError, PodnetError, UsageError
 
-SPEC_HASH = "podnet.io/spec-hash"
 _CHUNK = 256 * 1024  # larger websocket frames get the connection reset
+_TIMEOUT = 20
+# kind -> (collection path with {namespace} when namespaced)
+_PATHS = {
+    "Namespace": "/api/v1/namespaces",
+    "ServiceAccount": "/api/v1/namespaces/{namespace}/serviceaccounts",
+    "DaemonSet": "/apis/apps/v1/namespaces/{namespace}/daemonsets",
+    "Pod": "/api/v1/namespaces/{namespace}/pods",
+    "Event": "/api/v1/namespaces/{namespace}/events",
+}
 
 
-def _spec_hash(obj: Obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _api_error(exc: ApiException, what: str) -> PodnetError:
-    status = exc.status
-    message = ""
+def _message(body: bytes | str | None) -> str:
     try:
-        message = json.loads(exc.body or "{}").get("message", "")
-    except ValueError:
-        message = (exc.body or exc.reason or "").strip()
+        return str(json.loads(body or b"{}").get("message", ""))
+    except (ValueError, AttributeError):
+        return (body.decode(errors="replace") if isinstance(body, bytes) else body or "").strip()[:200]
+
+
+def _status_error(status: int, message: str, what: str) -> PodnetError:
     if status == 404:
         return ClusterError(f"{what}: not found", hint=message or None)
-    if status == 403 or "403" in str(exc.reason):
-        return ClusterError(f"{what}: forbidden", hint=message or str(exc.reason).splitlines()[0])
+    if status == 403:
+        return ClusterError(f"{what}: forbidden", hint=message or None)
     if status == 401:
         return ClusterError(f"{what}: unauthorized (are your kubeconfig credentials valid?)")
-    reason = message or str(exc.reason).splitlines()[0] if exc.reason else message
-    return ClusterError(f"{what}: API error {status or ''} {reason}".strip())
+    return ClusterError(f"{what}: API error {status} {message}".strip())
 
 
 class KubeCluster:
     def __init__(self, kubeconfig: str | None = None, context: str | None = None) -> None:
         if kubeconfig is not None and not os.path.isfile(kubeconfig):
             raise UsageError(f"kubeconfig {kubeconfig} does not exist")
-        configuration = client.Configuration()
+        configuration = Configuration()
         try:
             config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
         except ConfigException as exc:
@@ -59,11 +68,8 @@ class KubeCluster:
                 raise UsageError(f"context {context!r} is not in the kubeconfig") from exc
             raise ClusterError(f"cannot load a kubeconfig: {text}", hint="set KUBECONFIG or pass --kubeconfig") from exc
         self.default_namespace = self._context_namespace(kubeconfig, context)
-        self._api = client.ApiClient(configuration)
-        # stream() swaps the ApiClient's request method while it runs: exec gets its own
-        self._exec_api = client.ApiClient(configuration)
-        self.core = client.CoreV1Api(self._api)
-        self.apps = client.AppsV1Api(self._api)
+        self.configuration = configuration
+        self.api = ApiClient(configuration)
         self.server = configuration.host
 
     @staticmethod
@@ -75,105 +81,97 @@ class KubeCluster:
         chosen = next((c for c in contexts if c.get("name") == context), active) if context else active
         return str(((chosen or {}).get("context") or {}).get("namespace") or "default")
 
-    def _call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, _request_timeout=20, **kwargs)
-        except ApiException as exc:
-            raise _api_error(exc, what) from exc
-        except Exception as exc:  # urllib3 / socket errors: the server is not reachable
-            if isinstance(exc, PodnetError):
-                raise
-            raise ClusterError(f"cannot reach the API server at {self.server}: {exc.__class__.__name__}") from exc
+    # ---- transport ---------------------------------------------------------------------
 
-    def _dict(self, obj: Any) -> Obj:
-        return dict(self._api.sanitize_for_serialization(obj))
-
-    def read_pod(self, namespace: str, name: str) -> Obj:
-        return self._dict(self._call(f"pod {namespace}/{name}", self.core.read_namespaced_pod, name, namespace))
-
-    def list_pods(self, namespace: str, label_selector: str, node: str | None = None) -> list[Obj]:
-        kwargs: dict[str, str] = {"label_selector": label_selector}
-        if node:
-            kwargs["field_selector"] = f"spec.nodeName={node}"
-        found = self._call(f"pods in {namespace}", self.core.list_namespaced_pod, namespace, **kwargs)
-        return [self._dict(item) for item in found.items]
-
-    def events_for(self, namespace: str, name: str) -> list[Obj]:
-        found = self._call(
-            f"events of {name}", self.core.list_namespaced_event, namespace,
-            field_selector=f"involvedObject.name={name}",
+    def _prepare(self, method: str, path: str, query: list[tuple[str, Any]] | None, body: Obj | None,
+                 accept: str = "application/json") -> tuple[str, str, dict[str, str], Any]:
+        headers = {"Accept": accept}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        method, url, headers, body, _ = self.api.param_serialize(
+            method, path, query_params=query, header_params=headers, body=body, auth_settings=["BearerToken"]
         )
-        return [self._dict(item) for item in found.items]
+        return method, url, headers, body
 
-    def _methods(self, kind: str) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
-        table = {
-            "Namespace": (self.core.read_namespace, self.core.create_namespace, self.core.replace_namespace,
-                          self.core.delete_namespace),
-            "ServiceAccount": (self.core.read_namespaced_service_account, self.core.create_namespaced_service_account,
-                               self.core.replace_namespaced_service_account,
-                               self.core.delete_namespaced_service_account),
-            "DaemonSet": (self.apps.read_namespaced_daemon_set, self.apps.create_namespaced_daemon_set,
-                          self.apps.replace_namespaced_daemon_set, self.apps.delete_namespaced_daemon_set),
-        }
-        if kind not in table:
-            raise ValueError(f"unsupported kind {kind}")
-        return table[kind]
+    def _request(self, method: str, path: str, what: str, query: list[tuple[str, Any]] | None = None,
+                 body: Obj | None = None, missing_ok: bool = False) -> Obj | None:
+        try:
+            prepared = self._prepare(method, path, query, body)
+            response = self.api.call_api(*prepared[:2], header_params=prepared[2], body=prepared[3],
+                                         _request_timeout=_TIMEOUT)
+            data = response.read()
+        except ApiException as exc:
+            raise _status_error(exc.status or 0, _message(exc.body), what) from exc
+        except Exception as exc:  # urllib3 / socket / TLS: the server is not reachable
+            raise ClusterError(f"cannot reach the API server at {self.server}: {exc.__class__.__name__}") from exc
+        if response.status == 404 and missing_ok:
+            return None
+        if response.status >= 400:
+            raise _status_error(response.status, _message(data), what)
+        return dict(json.loads(data)) if data else {}
 
     @staticmethod
-    def _args(namespace: str | None, *rest: Any) -> tuple[Any, ...]:
-        return rest + ((namespace,) if namespace else ())
+    def _path(kind: str, namespace: str | None, name: str | None = None) -> str:
+        path = _PATHS[kind].replace("{namespace}", quote(namespace or "", safe=""))
+        return f"{path}/{quote(name, safe='')}" if name else path
+
+    # ---- the port ----------------------------------------------------------------------
+
+    def read_pod(self, namespace: str, name: str) -> Obj:
+        found = self._request("GET", self._path("Pod", namespace, name), f"pod {namespace}/{name}")
+        assert found is not None
+        return found
+
+    def list_pods(self, namespace: str, label_selector: str, node: str | None = None) -> list[Obj]:
+        query = [("labelSelector", label_selector)] + ([("fieldSelector", f"spec.nodeName={node}")] if node else [])
+        found = self._request("GET", self._path("Pod", namespace), f"pods in {namespace}", query) or {}
+        return list(found.get("items") or [])
+
+    def events_for(self, namespace: str, name: str) -> list[Obj]:
+        query = [("fieldSelector", f"involvedObject.name={name}")]
+        found = self._request("GET", self._path("Event", namespace), f"events of {name}", query) or {}
+        return list(found.get("items") or [])
 
     def read(self, kind: str, namespace: str | None, name: str) -> Obj | None:
-        read, _, _, _ = self._methods(kind)
-        try:
-            return self._dict(read(*self._args(namespace, name), _request_timeout=20))
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise _api_error(exc, f"{kind} {name}") from exc
+        return self._request("GET", self._path(kind, namespace, name), f"{kind} {name}", missing_ok=True)
 
     def apply(self, obj: Obj) -> str:
-        """Create, or replace when our spec hash changed; report what happened."""
+        """Create, or replace when the spec hash annotation differs; say what happened."""
         kind, meta = obj["kind"], obj["metadata"]
         name, namespace = meta["name"], meta.get("namespace")
-        desired = json.loads(json.dumps(obj))
-        desired["metadata"].setdefault("annotations", {})[SPEC_HASH] = _spec_hash(obj)
-        _, create, replace, _ = self._methods(kind)
+        desired: Obj = json.loads(json.dumps(obj))
         current = self.read(kind, namespace, name)
         what = f"{kind} {name}"
         if current is None:
-            self._call(what, create, *self._args(namespace), body=desired)
+            self._request("POST", self._path(kind, namespace), what, body=desired)
             return "created"
-        if (current["metadata"].get("annotations") or {}).get(SPEC_HASH) == desired["metadata"]["annotations"][SPEC_HASH]:
+        if spec_hash(desired) is not None and spec_hash(current) == spec_hash(desired):
             return "unchanged"
         desired["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-        self._call(what, replace, *self._args(namespace, name), body=desired)
+        self._request("PUT", self._path(kind, namespace, name), what, body=desired)
         return "configured"
 
     def delete(self, kind: str, namespace: str | None, name: str) -> bool:
-        _, _, _, delete = self._methods(kind)
-        try:
-            delete(*self._args(namespace, name), _request_timeout=20)
-            return True
-        except ApiException as exc:
-            if exc.status == 404:
-                return False
-            raise _api_error(exc, f"delete {kind} {name}") from exc
+        found = self._request("DELETE", self._path(kind, namespace, name), f"delete {kind} {name}", missing_ok=True)
+        return found is not None
 
     def exec(
         self, namespace: str, pod: str, container: str, argv: list[str], stdin: bytes | None, timeout: float
     ) -> ExecResult:
         what = f"exec in pod {namespace}/{pod}"
-        api = client.CoreV1Api(self._exec_api)
+        query: list[tuple[str, Any]] = [("command", arg) for arg in argv] + [
+            ("container", container), ("stdin", stdin is not None), ("stdout", True), ("stderr", True), ("tty", False),
+        ]
         deadline = time.monotonic() + timeout
+        _, url, headers, _ = self._prepare("GET", self._path("Pod", namespace, pod) + "/exec", query, None, "*/*")
         try:
-            ws = stream(
-                api.connect_get_namespaced_pod_exec, pod, namespace,
-                container=container, command=argv, stdin=stdin is not None,
-                stdout=True, stderr=True, tty=False, _preload_content=False, binary=True,
-            )
-        except ApiException as exc:
-            raise _api_error(exc, what) from exc
+            ws = websocket_call(self.configuration, "GET", url, headers=headers, _preload_content=False, binary=True)
+        except ApiException as exc:  # the websocket handshake was refused
+            reason = str(exc.reason or "")
+            status = next((code for code in (401, 403, 404) if str(code) in reason.split("\n", 1)[0]), 0)
+            if status:
+                raise _status_error(status, "", what) from exc
+            raise ClusterError(f"{what}: {reason.splitlines()[0] if reason else 'failed'}") from exc
         out, err = bytearray(), bytearray()
         try:
             if stdin is not None:
@@ -182,7 +180,7 @@ class KubeCluster:
                     ws.update(timeout=0)
                     out += ws.read_stdout(timeout=0)
                     err += ws.read_stderr(timeout=0)
-            # _request_timeout does not apply with _preload_content=False: keep our own deadline
+            # _request_timeout does not apply to a websocket: keep our own deadline
             while ws.is_open():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -195,9 +193,7 @@ class KubeCluster:
             try:
                 code: int | None = ws.returncode
             except (KeyError, IndexError, TypeError, ValueError, AttributeError):
-                code = None
-        except ApiException as exc:
-            raise _api_error(exc, what) from exc
+                code = None  # the status channel was lost: the agent's envelope carries its code
         except PodnetError:
             raise
         except Exception as exc:  # websocket closed under us: the pod went away mid-exec

@@ -6,6 +6,8 @@ test keeps the two equal. Every privilege below says why it is there.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from kubectl_podnet import __version__
@@ -18,6 +20,7 @@ AGENT_NAME = "podnet-agent"
 CONTAINER = "agent"
 CACHE_DIR = "/var/cache/podnet"
 NETNS_DIR = "/run/netns"
+SPEC_HASH = "podnet.io/spec-hash"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubectl-podnet"}
 SELECTOR = {"app.kubernetes.io/name": AGENT_NAME}
 LABEL_SELECTOR = f"app.kubernetes.io/name={AGENT_NAME}"
@@ -85,7 +88,6 @@ def agent_objects(namespace: str = DEFAULT_NAMESPACE, image: str = DEFAULT_IMAGE
                                 "privileged": True,
                                 "readOnlyRootFilesystem": True,
                             },
-                            "env": [{"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}],
                             "resources": {
                                 "requests": {"cpu": "10m", "memory": "32Mi"},
                                 "limits": {"memory": "256Mi"},
@@ -114,7 +116,19 @@ def agent_objects(namespace: str = DEFAULT_NAMESPACE, image: str = DEFAULT_IMAGE
             },
         },
     }
-    return [namespace_obj, service_account, daemonset]
+    return [with_spec_hash(obj) for obj in (namespace_obj, service_account, daemonset)]
+
+
+def with_spec_hash(obj: Obj) -> Obj:
+    """`obj` annotated with a hash of itself: an update is due exactly when the hash differs."""
+    digest = hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+    annotated: Obj = json.loads(json.dumps(obj))
+    annotated["metadata"].setdefault("annotations", {})[SPEC_HASH] = digest
+    return annotated
+
+
+def spec_hash(obj: Obj) -> str | None:
+    return ((obj.get("metadata") or {}).get("annotations") or {}).get(SPEC_HASH)
 
 
 def render_yaml(objects: list[Obj]) -> str:

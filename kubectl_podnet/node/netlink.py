@@ -8,13 +8,39 @@ ifindexes repeat across pods.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import socket
+import sys
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pyroute2 import IPRoute
+
+
+def _load_iproute() -> Any:
+    """pyroute2.iproute.linux.IPRoute, without running pyroute2's package __init__.
+
+    That __init__ imports every protocol pyroute2 speaks (conntrack, ndb, ipdb, nl80211,
+    wireguard, ...): ~0.3 s, paid by the agent on every exec, for re-exports only. We need
+    rtnetlink alone, so we register the bare package and import that one module (~0.06 s).
+    Only this module imports pyroute2 (tests/unit/test_boundaries.py), so no one else in
+    the process expects the re-exports.
+    """
+    if "pyroute2" not in sys.modules:
+        spec = importlib.util.find_spec("pyroute2")
+        if spec is not None and spec.submodule_search_locations is not None:
+            package = types.ModuleType("pyroute2")
+            package.__path__ = list(spec.submodule_search_locations)
+            package.__spec__ = spec
+            package.__file__ = spec.origin
+            sys.modules["pyroute2"] = package
+    return importlib.import_module("pyroute2.iproute.linux").IPRoute
+
+
+IPRoute = _load_iproute()
 
 from kubectl_podnet.errors import NodeError
 from kubectl_podnet.model import Address, Interface, Peer, Route

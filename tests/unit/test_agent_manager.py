@@ -38,7 +38,7 @@ def test_another_image_is_updated_or_refused_under_no_install() -> None:
     cluster = FakeCluster()
     AgentManager(cluster, image="old:1").install()
     cluster.add_pod(running_agent_pod("node-1"))
-    with pytest.raises(AgentError, match="running another image than new:2"):
+    with pytest.raises(AgentError, match="installed with another image or plugin version \\(want new:2\\)"):
         AgentManager(cluster, image="new:2").ensure_on("node-1", timeout=1, install=False)
     AgentManager(cluster, image="new:2").ensure_on("node-1", timeout=1, install=True)
     daemonset = cluster.read("DaemonSet", "podnet-system", "podnet-agent")
@@ -106,3 +106,16 @@ def test_status_lists_the_daemonset_and_its_pods() -> None:
     lines = manager.status()
     assert lines[0].startswith("DaemonSet podnet-system/podnet-agent: image docker.io/library/python:3.12-slim")
     assert lines[1] == "  podnet-agent-x1 on node-1: Running"
+
+
+def test_a_daemonset_from_another_plugin_version_is_updated() -> None:
+    cluster = FakeCluster()
+    manager = AgentManager(cluster)
+    manager.install()
+    key = ("DaemonSet", "podnet-system", "podnet-agent")
+    cluster.objects[key]["metadata"]["annotations"]["podnet.io/spec-hash"] = "from-0.0.9"
+    cluster.add_pod(running_agent_pod("node-1"))
+    said: list[str] = []
+    AgentManager(cluster, progress=said.append).ensure_on("node-1", timeout=1, install=True)
+    assert said[0].startswith("updating the podnet agent")
+    assert cluster.objects[key]["metadata"]["annotations"]["podnet.io/spec-hash"] != "from-0.0.9"
