@@ -1,0 +1,488 @@
+"""up / down / status of the one-node cluster (the hack/local-up-cluster.sh order).
+
+etcd -> certificates -> kube-apiserver -> kubeconfigs + RBAC -> controller-manager
+-> scheduler -> containerd + CNI config + images -> kubelet -> node Ready ->
+smoke pod answers `kubectl exec`.  Every step checks before it acts, so `up` is
+idempotent; every failure names its component and shows the end of its log.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import config_files as C
+import gobuild
+import hoststate
+import images
+import pki
+import procs
+import settings as S
+
+APT_PACKAGES = ("containerd", "runc", "containernetworking-plugins", "mmdebstrap", "busybox-static",
+                "gcc", "libc6-dev", "openssl", "iproute2")
+# Stop order for `down`; `up` starts them in reverse.
+DAEMONS = ("kubelet", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd", "containerd")
+
+
+class Failure(Exception):
+    def __init__(self, component: str, message: str):
+        super().__init__(f"{component}: {message}")
+        self.component = component
+        self.message = message
+
+
+def say(msg: str) -> None:
+    print(f"[localcluster {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def binary(name: str) -> str:
+    return str(S.bin_dir() / name)
+
+
+# ---------------------------------------------------------------- helpers
+
+def kubectl(*args: str, input: str | None = None, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+    argv = [binary("kubectl"), "--kubeconfig", str(pki.kubeconfig_path("admin")), *args]
+    cp = subprocess.run(argv, input=input, capture_output=True, text=True, timeout=timeout)
+    if check and cp.returncode != 0:
+        raise Failure("kubectl", f"{' '.join(args)} failed: {cp.stderr.strip() or cp.stdout.strip()}")
+    return cp
+
+
+def ctr(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+    argv = ["ctr", "--address", C.containerd_socket(), "--namespace", "k8s.io", *args]
+    cp = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if check and cp.returncode != 0:
+        raise Failure("containerd", f"ctr {' '.join(args)} failed: {cp.stderr.strip()}")
+    return cp
+
+
+def crictl(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+    argv = [binary("crictl"), "--runtime-endpoint", "unix://" + C.containerd_socket(),
+            "--image-endpoint", "unix://" + C.containerd_socket(), "--timeout", "20s", *args]
+    cp = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if check and cp.returncode != 0:
+        raise Failure("containerd", f"crictl {' '.join(args)} failed: {cp.stderr.strip()}")
+    return cp
+
+
+def wait_for(component: str, what: str, probe, timeout: float, interval: float = 0.5) -> None:
+    """Poll `probe()` until true; fail loudly if the component died or time ran out."""
+    deadline = time.monotonic() + timeout
+    last_err = ""
+    while time.monotonic() < deadline:
+        try:
+            if probe():
+                return
+        except Exception as e:  # a probe that cannot connect yet is just "not yet"
+            last_err = str(e)
+        if component in DAEMONS and procs.running(component) is None:
+            raise Failure(component, f"exited while waiting for {what}")
+        time.sleep(interval)
+    raise Failure(component, f"timed out after {timeout:.0f}s waiting for {what}" + (f" ({last_err})" if last_err else ""))
+
+
+def http_ok(url: str) -> bool:
+    with urllib.request.urlopen(url, timeout=2) as r:
+        return r.status == 200
+
+
+def ensure_daemon(name: str, argv: list[str]) -> None:
+    if procs.running(name):
+        say(f"{name} already running (pid {procs.running(name).pid})")
+        return
+    d = procs.start(name, argv)
+    say(f"started {name} (pid {d.pid}, log {procs.log_path(name)})")
+
+
+# ---------------------------------------------------------------- steps
+
+def ensure_packages() -> None:
+    missing = [p for p in APT_PACKAGES
+               if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True,
+                                 text=True).stdout.strip() != "install ok installed"]
+    if not missing:
+        return
+    say(f"installing apt packages: {' '.join(missing)}")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for argv in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]):
+        cp = subprocess.run(argv, env=env, capture_output=True, text=True)
+        if cp.returncode != 0:
+            raise Failure("apt", f"{' '.join(argv)} failed:\n" + "\n".join(cp.stderr.splitlines()[-15:]))
+
+
+def ensure_binaries() -> None:
+    missing = gobuild.missing_binaries()
+    if not missing:
+        return
+    log = S.build_log_dir() / "gobuild.log"
+    say(f"building {', '.join(missing)} with Go (log: {log}); a cold build takes 20-40 min on 2 cores")
+    t0 = time.monotonic()
+    try:
+        gobuild.build_all()
+    except Exception as e:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:]) if log.exists() else ""
+        raise Failure("go build", f"{e}\n--- last lines of {log} ---\n{tail}") from e
+    say(f"Go build done in {time.monotonic() - t0:.0f}s")
+
+
+def ensure_images() -> None:
+    try:
+        images.ensure_images(log=say)
+    except subprocess.CalledProcessError as e:
+        raise Failure("image build", f"{' '.join(map(str, e.cmd[:4]))} failed (rc={e.returncode})") from e
+
+
+def ensure_node_link() -> None:
+    """A portless bridge holding the node IP (the kubelet refuses a loopback node IP)."""
+    if subprocess.run(["ip", "link", "show", S.NODE_LINK], capture_output=True).returncode != 0:
+        subprocess.run(["ip", "link", "add", S.NODE_LINK, "type", "bridge"], check=True)
+    addrs = subprocess.run(["ip", "-o", "-4", "addr", "show", "dev", S.NODE_LINK], capture_output=True, text=True).stdout
+    if f" {S.NODE_IP}/32 " not in addrs:
+        subprocess.run(["ip", "addr", "add", f"{S.NODE_IP}/32", "dev", S.NODE_LINK], check=True)
+    subprocess.run(["ip", "link", "set", S.NODE_LINK, "up"], check=True)
+
+
+def ensure_netns_mount() -> None:
+    """Make /run/netns a shared bind mount of itself, as `ip netns add` and containerd do.
+
+    containerd only does this when it pins its first pod netns; until then a
+    hostPath of /run/netns with mountPropagation: HostToContainer (the podnet
+    agent's) is refused with "is mounted on / but it is not a shared or slave mount".
+    """
+    d = hoststate.NETNS_DIR
+    if hoststate.is_mount_point(d):
+        return
+    os.makedirs(d, exist_ok=True)
+    subprocess.run(["mount", "--bind", d, d], check=True)
+    subprocess.run(["mount", "--make-shared", d], check=True)
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def start_etcd() -> None:
+    url = f"http://127.0.0.1:{S.ETCD_CLIENT_PORT}"
+    peer = f"http://127.0.0.1:{S.ETCD_PEER_PORT}"
+    ensure_daemon("etcd", [binary("etcd"), "--name", "podnet", "--data-dir", str(S.STATE_ROOT / "etcd"),
+                           "--listen-client-urls", url, "--advertise-client-urls", url,
+                           "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                           "--initial-cluster", f"podnet={peer}", "--log-level", "warn",
+                           "--quota-backend-bytes", str(2 << 30)])
+    wait_for("etcd", "/health", lambda: http_ok(url + "/health"), 60)
+
+
+def start_apiserver() -> None:
+    p = S.pki_dir()
+    ensure_daemon("kube-apiserver", [
+        binary("kube-apiserver"),
+        f"--etcd-servers=http://127.0.0.1:{S.ETCD_CLIENT_PORT}",
+        "--bind-address=0.0.0.0", f"--secure-port={S.APISERVER_PORT}", f"--advertise-address={S.NODE_IP}",
+        f"--cert-dir={S.STATE_ROOT / 'apiserver'}",
+        f"--tls-cert-file={p / 'apiserver.crt'}", f"--tls-private-key-file={p / 'apiserver.key'}",
+        f"--client-ca-file={p / 'ca.crt'}",
+        f"--kubelet-client-certificate={p / 'apiserver-kubelet-client.crt'}",
+        f"--kubelet-client-key={p / 'apiserver-kubelet-client.key'}",
+        "--kubelet-preferred-address-types=InternalIP,Hostname",
+        f"--service-account-key-file={p / 'sa.pub'}",
+        f"--service-account-signing-key-file={p / 'sa.key'}",
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        f"--service-cluster-ip-range={S.SERVICE_CIDR}",
+        "--authorization-mode=Node,RBAC",
+        "--enable-admission-plugins=NodeRestriction",
+        "--allow-privileged=true",
+        # The components' delegated authn reads this; without it they log a missing CA bundle forever.
+        f"--requestheader-client-ca-file={p / 'ca.crt'}",
+        "--requestheader-allowed-names=front-proxy-client",
+        "--requestheader-username-headers=X-Remote-User",
+        "--requestheader-group-headers=X-Remote-Group",
+        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+        "--profiling=false",
+        "--v=1",
+    ])
+    wait_for("kube-apiserver", "/readyz", lambda: kubectl("get", "--raw", "/readyz", check=False).returncode == 0, 180, 1)
+
+
+def ensure_rbac() -> None:
+    # Without this binding the API server's kubelet client is forbidden: every exec/logs fails.
+    cp = kubectl("get", "clusterrolebinding", "podnet-apiserver-kubelet-api-admin", check=False)
+    if cp.returncode != 0:
+        kubectl("create", "clusterrolebinding", "podnet-apiserver-kubelet-api-admin",
+                "--clusterrole=system:kubelet-api-admin", "--user=kube-apiserver-kubelet-client")
+
+
+def start_controllers() -> None:
+    p = S.pki_dir()
+    cm = str(pki.kubeconfig_path("controller-manager"))
+    ensure_daemon("kube-controller-manager", [
+        binary("kube-controller-manager"),
+        f"--kubeconfig={cm}", f"--authentication-kubeconfig={cm}", f"--authorization-kubeconfig={cm}",
+        "--bind-address=127.0.0.1", "--secure-port=10257", "--leader-elect=false",
+        "--use-service-account-credentials=true",
+        f"--root-ca-file={p / 'ca.crt'}",
+        f"--cluster-signing-cert-file={p / 'ca.crt'}", f"--cluster-signing-key-file={p / 'ca.key'}",
+        f"--service-account-private-key-file={p / 'sa.key'}",
+        f"--service-cluster-ip-range={S.SERVICE_CIDR}",
+        f"--cert-dir={S.STATE_ROOT / 'controller-manager'}",
+        "--v=1",
+    ])
+    sc = str(pki.kubeconfig_path("scheduler"))
+    ensure_daemon("kube-scheduler", [
+        binary("kube-scheduler"),
+        f"--kubeconfig={sc}", f"--authentication-kubeconfig={sc}", f"--authorization-kubeconfig={sc}",
+        "--bind-address=127.0.0.1", "--secure-port=10259", "--leader-elect=false", "--v=1",
+    ])
+
+
+def start_containerd(network: str) -> None:
+    write_if_changed(S.STATE_ROOT / "containerd.toml", C.containerd_config())
+    conf_dir = Path(C.cni_conf_dir())
+    conf_dir.mkdir(parents=True, exist_ok=True)
+    for old in conf_dir.glob("*.conflist"):
+        if old.name != "10-podnet.conflist":
+            old.unlink()
+    write_if_changed(conf_dir / "10-podnet.conflist", C.cni_conflist(network))
+    ensure_daemon("containerd", ["containerd", "--config", str(S.STATE_ROOT / "containerd.toml")])
+    wait_for("containerd", "its socket", lambda: ctr("version", check=False).returncode == 0, 60)
+    have = set(ctr("images", "ls", "-q").stdout.split())
+    for ref in images.BUILDERS:
+        if ref not in have:
+            say(f"importing {ref}")
+            cp = ctr("images", "import", str(images.archive_path(ref)), check=False)
+            if cp.returncode != 0 or ref not in set(ctr("images", "ls", "-q").stdout.split()):
+                raise Failure("containerd", f"importing {ref} failed: {cp.stderr.strip() or cp.stdout.strip()}")
+
+
+def start_kubelet() -> None:
+    write_if_changed(S.STATE_ROOT / "kubelet-config.json", C.kubelet_config())
+    ensure_daemon("kubelet", [
+        binary("kubelet"),
+        f"--config={S.STATE_ROOT / 'kubelet-config.json'}",
+        f"--kubeconfig={pki.kubeconfig_path('kubelet')}",
+        f"--root-dir={S.STATE_ROOT / 'kubelet'}",
+        f"--hostname-override={S.NODE_NAME}",
+        f"--node-ip={S.NODE_IP}",
+        "--v=1",
+    ])
+    wait_for("kubelet", "healthz", lambda: http_ok("http://127.0.0.1:10248/healthz"), 90)
+
+
+def node_ready() -> bool:
+    cp = kubectl("get", "node", S.NODE_NAME, "-o", "json", check=False)
+    if cp.returncode != 0:
+        return False
+    conds = json.loads(cp.stdout).get("status", {}).get("conditions", [])
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conds)
+
+
+def smoke_test() -> None:
+    ns = S.SMOKE_NAMESPACE
+    wait_for("kube-controller-manager", "the default ServiceAccount",
+             lambda: kubectl("get", "serviceaccount", "default", "-n", "default", check=False).returncode == 0, 90)
+    namespace, pod = C.smoke_manifests(ns)
+    kubectl("apply", "-f", "-", input=namespace)
+    wait_for("kube-controller-manager", f"ServiceAccount default in {ns}",
+             lambda: kubectl("get", "serviceaccount", "default", "-n", ns, check=False).returncode == 0, 60)
+    kubectl("apply", "-f", "-", input=pod)
+    try:
+        wait_for("kubelet", "smoke pod Ready",
+                 lambda: kubectl("wait", "-n", ns, "pod/smoke", "--for=condition=Ready", "--timeout=5s",
+                                 check=False, timeout=15).returncode == 0, 120, 1)
+    except Failure as e:
+        desc = kubectl("describe", "pod", "-n", ns, "smoke", check=False).stdout
+        raise Failure("kubelet", f"{e.message}\n--- kubectl describe pod smoke ---\n"
+                      + "\n".join(desc.splitlines()[-20:])) from e
+    out = kubectl("exec", "-n", ns, "smoke", "-c", "client", "--", "wget", "-qO-", "http://127.0.0.1:8080/",
+                  check=False)
+    if "podnet-ok" not in out.stdout:
+        raise Failure("kubelet", f"exec into the smoke pod did not answer: rc={out.returncode} "
+                      f"stdout={out.stdout!r} stderr={out.stderr.strip()!r}")
+    say("smoke pod: two containers running, `kubectl exec` -> wget 127.0.0.1:8080 answered")
+    kubectl("delete", "namespace", ns, "--wait=true", "--timeout=90s", check=False, timeout=120)
+
+
+def up(network: str = "bridge", smoke: bool = True) -> None:
+    if os.geteuid() != 0:
+        raise Failure("preflight", "must run as root")
+    t0 = time.monotonic()
+    ensure_packages()
+    ensure_binaries()
+    ensure_images()
+    hoststate.record_once()
+    S.RUN_ROOT.mkdir(parents=True, exist_ok=True)
+    pki.ensure_pki(S.pki_dir())
+    pki.ensure_kubeconfigs(S.pki_dir())
+    ensure_node_link()
+    ensure_netns_mount()
+    start_containerd(network)
+    start_etcd()
+    start_apiserver()
+    ensure_rbac()
+    start_controllers()
+    start_kubelet()
+    wait_for("kubelet", f"node {S.NODE_NAME} Ready", node_ready, 120, 1)
+    say(f"node {S.NODE_NAME} is Ready")
+    if smoke:
+        smoke_test()
+    say(f"cluster up in {time.monotonic() - t0:.0f}s; "
+        f"export KUBECONFIG={pki.kubeconfig_path('admin')}; kubectl: {binary('kubectl')}")
+
+
+# ---------------------------------------------------------------- down
+
+def _mounts_under(prefixes: tuple[str, ...]) -> list[str]:
+    found = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        mp = line.split()[4].replace("\\040", " ")
+        if any(mp == p or mp.startswith(p.rstrip("/") + "/") for p in prefixes):
+            found.append(mp)
+    return sorted(set(found), key=len, reverse=True)
+
+
+def _umount_all(prefixes: tuple[str, ...]) -> list[str]:
+    stuck = []
+    for _ in range(3):
+        mps = _mounts_under(prefixes)
+        if not mps:
+            return []
+        for mp in mps:
+            if subprocess.run(["umount", mp], capture_output=True).returncode != 0:
+                subprocess.run(["umount", "-l", mp], capture_output=True)
+    return _mounts_under(prefixes) or stuck
+
+
+def remove_pods() -> None:
+    """Stop and remove every sandbox through CRI so containerd runs CNI DEL and unpins each netns."""
+    if procs.running("containerd") is None or not Path(binary("crictl")).exists():
+        return
+    ids = crictl("pods", "-q", check=False).stdout.split()
+    for pid in ids:
+        crictl("stopp", pid, check=False)
+        crictl("rmp", "-f", pid, check=False)
+    if ids:
+        say(f"removed {len(ids)} pod sandbox(es) through CRI")
+
+
+def down() -> None:
+    before = hoststate.load()
+    if before is None and not S.STATE_ROOT.exists() and not S.RUN_ROOT.exists():
+        say("nothing to do: no cluster state on this machine")
+        return
+    problems: list[str] = []
+    if procs.stop("kubelet"):
+        say("stopped kubelet")
+    remove_pods()
+    for name in DAEMONS[1:]:
+        if procs.stop(name):
+            say(f"stopped {name}")
+    # Shims (started by our containerd with our socket path) and anything else still
+    # naming our private roots: ours by construction, stopped by pid.
+    ours = (str(S.RUN_ROOT) + "/", str(S.STATE_ROOT) + "/", str(S.bin_dir()) + "/")
+    deadline = time.monotonic() + 10
+    while (left := procs.pids_mentioning(ours)) and time.monotonic() < deadline:
+        for pid in left:
+            try:
+                os.kill(pid, 9)
+                say(f"killed leftover process {pid}")
+            except ProcessLookupError:
+                pass
+        time.sleep(0.2)
+    problems += [f"process {pid} still running" for pid in procs.pids_mentioning(ours)]
+    stuck = _umount_all((str(S.STATE_ROOT), str(S.RUN_ROOT)))
+    problems += [f"mount still present: {m}" for m in stuck]
+    before = before or {"links": [], "netns": [], "kubepods": [], "sysctls": {}, "dirs": list(hoststate.SHARED_DIRS)}
+    # Only containerd's own pins (cni-<uuid>) that were not there before: other netns
+    # on this machine (tests, other tools) are never ours to remove.
+    for ns in sorted(set(hoststate.netns_files()) - set(before["netns"])):
+        if not ns.startswith("cni-"):
+            continue
+        path = f"/var/run/netns/{ns}"
+        subprocess.run(["umount", path], capture_output=True)
+        try:
+            os.unlink(path)
+            say(f"removed leftover netns {ns}")
+        except OSError as e:
+            problems.append(f"netns {ns}: {e.strerror}")
+    if not before.get("netns_mount", True) and hoststate.is_mount_point(hoststate.NETNS_DIR):
+        if subprocess.run(["umount", hoststate.NETNS_DIR], capture_output=True).returncode != 0:
+            problems.append(f"could not unmount {hoststate.NETNS_DIR}")
+    # Only links this tool makes: pod veths (enslaved to cni0, or carrying the ptp
+    # gateway address) and then the two bridges, each only if it was not there before.
+    for link in hoststate.our_pod_veths(S.CNI_BRIDGE, S.POD_GATEWAY):
+        if subprocess.run(["ip", "link", "del", link], capture_output=True).returncode == 0:
+            say(f"deleted leftover veth {link}")
+    for link in (S.CNI_BRIDGE, S.NODE_LINK):
+        if link not in before["links"] and link in hoststate.links():
+            if subprocess.run(["ip", "link", "del", link], capture_output=True).returncode == 0:
+                say(f"deleted link {link}")
+            else:
+                problems.append(f"could not delete link {link}")
+    for cg in set(hoststate.kubepods_cgroups()) - set(before["kubepods"]):
+        problems += [f"cgroup {s}" for s in hoststate.remove_cgroup_tree(cg)]
+    for kv in hoststate.restore_sysctls(before["sysctls"]):
+        say(f"restored sysctl {kv}")
+    logs = Path("/var/log/containers")
+    if logs.is_dir():
+        for entry in logs.iterdir():
+            if entry.is_symlink() and os.readlink(entry).startswith(str(S.STATE_ROOT)):
+                entry.unlink()
+    # libcni caches each ADD result under /var/lib/cni/results/<network>-<id>-<ifname>.
+    for cached in Path("/var/lib/cni/results").glob("podnet-*"):
+        cached.unlink(missing_ok=True)
+    for d in hoststate.SHARED_DIRS:
+        if d not in before["dirs"] and os.path.isdir(d):
+            _rmdir_tree_if_empty(d)
+    for root in (S.RUN_ROOT, S.STATE_ROOT):
+        shutil.rmtree(root, ignore_errors=True)
+        if root.exists():
+            problems.append(f"could not remove {root}")
+    if problems:
+        raise Failure("down", "left behind:\n  " + "\n  ".join(problems))
+    say("cluster down; machine state restored")
+
+
+def _rmdir_tree_if_empty(d: str) -> None:
+    for dirpath, _, files in os.walk(d, topdown=False):
+        if not files:
+            try:
+                os.rmdir(dirpath)
+            except OSError:
+                pass
+
+
+# ---------------------------------------------------------------- status
+
+def status() -> int:
+    total = 0
+    any_running = False
+    for name in reversed(DAEMONS):
+        d = procs.running(name)
+        if d:
+            any_running = True
+            rss = procs.rss_kib(d.pid)
+            total += rss
+            print(f"{name:24} running  pid {d.pid:<7} rss {rss / 1024:7.1f} MiB")
+        else:
+            print(f"{name:24} stopped" + ("  (stale pidfile)" if procs.read(name) else ""))
+    shims = procs.pids_with_arg(C.containerd_socket())
+    shim_rss = sum(procs.rss_kib(p) for p in shims)
+    total += shim_rss
+    print(f"{'containerd shims':24} {len(shims)} running, rss {shim_rss / 1024:.1f} MiB")
+    print(f"{'total rss':24} {total / 1024:.1f} MiB")
+    if procs.running("kube-apiserver"):
+        cp = kubectl("get", "nodes", "-o", "wide", check=False)
+        print(cp.stdout.rstrip() or cp.stderr.rstrip())
+        cp = kubectl("get", "pods", "-A", "-o", "wide", check=False)
+        print(cp.stdout.rstrip() or cp.stderr.rstrip())
+    print(f"kubeconfig: {pki.kubeconfig_path('admin')}")
+    print(f"kubectl:    {binary('kubectl')}")
+    print(f"logs:       {S.log_dir()}")
+    return 0 if any_running else 3

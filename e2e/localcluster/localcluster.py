@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""kubectl-podnet's local one-node Kubernetes for e2e: up | down | status | kubeconfig.
+
+    python3 e2e/localcluster/localcluster.py up [--network bridge|ptp] [--no-smoke]
+    python3 e2e/localcluster/localcluster.py status
+    python3 e2e/localcluster/localcluster.py kubeconfig      # prints the admin kubeconfig path
+    python3 e2e/localcluster/localcluster.py kubectl ARGS... # the matching kubectl, admin kubeconfig
+    python3 e2e/localcluster/localcluster.py down
+
+Exit codes: 0 ok, 1 a component failed (named, with the end of its log), 2 usage, 3 not running.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import cluster  # noqa: E402
+import pki  # noqa: E402
+import procs  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `status | head` ends quietly
+    parser = argparse.ArgumentParser(prog="localcluster", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_up = sub.add_parser("up", help="build what is missing, start the cluster, wait for Ready + exec")
+    p_up.add_argument("--network", choices=("bridge", "ptp"), default="bridge",
+                      help="bridge: cni0 + veth (default); ptp: routed veths like kind's kindnet")
+    p_up.add_argument("--no-smoke", action="store_true", help="skip the two-container exec smoke pod")
+    sub.add_parser("down", help="stop everything it started and remove what it created")
+    sub.add_parser("status", help="what runs, with memory")
+    sub.add_parser("kubeconfig", help="print the admin kubeconfig path")
+    p_k = sub.add_parser("kubectl", help="run the matching kubectl with the admin kubeconfig")
+    p_k.add_argument("args", nargs=argparse.REMAINDER)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["kubectl"]:  # pass everything after it through untouched (flags included)
+        rest = argv[2:] if argv[1:2] == ["--"] else argv[1:]
+        os.execv(cluster.binary("kubectl"),
+                 ["kubectl", "--kubeconfig", str(pki.kubeconfig_path("admin")), *rest])
+    args = parser.parse_args(argv)
+
+    try:
+        if args.cmd == "up":
+            cluster.up(network=args.network, smoke=not args.no_smoke)
+            return 0
+        if args.cmd == "down":
+            cluster.down()
+            return 0
+        if args.cmd == "status":
+            return cluster.status()
+        if args.cmd == "kubeconfig":
+            path = pki.kubeconfig_path("admin")
+            if not path.exists():
+                print(f"no kubeconfig at {path}: run `up` first", file=sys.stderr)
+                return 3
+            print(path)
+            return 0
+    except cluster.Failure as e:
+        print(f"\nlocalcluster: FAILED in {e.component}: {e.message}", file=sys.stderr)
+        if e.component in cluster.DAEMONS:
+            print(f"--- last lines of {procs.log_path(e.component)} ---\n{procs.tail(e.component)}", file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
