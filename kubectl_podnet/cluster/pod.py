@@ -21,14 +21,16 @@ def running_containers(pod: Obj) -> list[ContainerRef]:
     """Containers with a running process: app, native sidecars, ephemeral; not finished inits."""
     spec, status = pod.get("spec", {}), pod.get("status", {})
     sidecars = {c["name"] for c in spec.get("initContainers", []) if c.get("restartPolicy") == "Always"}
-    groups: list[tuple[str, Role | None]] = [
-        ("initContainerStatuses", None),
-        ("containerStatuses", "app"),
-        ("ephemeralContainerStatuses", "ephemeral"),
+    groups: list[tuple[str, str, Role | None]] = [
+        ("initContainerStatuses", "initContainers", None),
+        ("containerStatuses", "containers", "app"),
+        ("ephemeralContainerStatuses", "ephemeralContainers", "ephemeral"),
     ]
     refs = []
-    for key, role in groups:
-        for entry in status.get(key) or []:
+    for key, spec_key, role in groups:
+        # the API sorts statuses by name; people think in the order of the spec
+        order = {c["name"]: i for i, c in enumerate(spec.get(spec_key) or [])}
+        for entry in sorted(status.get(key) or [], key=lambda e: order.get(e["name"], len(order))):
             if "running" not in (entry.get("state") or {}) or not entry.get("containerID"):
                 continue
             kind: Role = role or ("sidecar" if entry["name"] in sidecars else "init")

@@ -90,3 +90,14 @@ def test_pod_with_nothing_running_says_why() -> None:
     ]
     with pytest.raises(ClusterError, match="has no running container \\(web: ImagePullBackOff\\)"):
         inspect_request(waiting)
+
+
+def test_containers_come_in_spec_order_not_the_api_s_name_order() -> None:
+    shuffled = pod()
+    shuffled["spec"]["containers"] = [{"name": "zeta"}, {"name": "alpha"}]
+    shuffled["status"]["containerStatuses"] = [
+        {"name": "alpha", "containerID": "containerd://" + "6" * 64, "state": {"running": {}}},
+        {"name": "zeta", "containerID": "containerd://" + "7" * 64, "state": {"running": {}}},
+    ]
+    names = [r.name for r in running_containers(shuffled) if r.role == "app"]
+    assert names == ["zeta", "alpha"]
