@@ -14,7 +14,6 @@ from kubectl_podnet.model import (
     API_VERSION,
     REPORT_KIND,
     CheckResult,
-    ContainerFacts,
     Generator,
     Interface,
     Listener,
@@ -26,9 +25,6 @@ from kubectl_podnet.model import (
 
 CHECK_IDS = ("pause-container", "shared-netns", "shared-ip", "single-veth", "localhost")
 
-
-def _label(container: ContainerFacts) -> str:
-    return container.name or container.id[:12]
 
 
 def _netns(inode: int | None) -> str:
@@ -61,7 +57,7 @@ def check_pause_container(facts: NodeFacts) -> CheckResult:
         id="pause-container",
         status="fail",
         summary="no pause process in the pod cgroup and no pinned netns shared by its containers",
-        evidence={"containers": [_label(c) for c in facts.containers]},
+        evidence={"containers": [c.label for c in facts.containers]},
         fix="check the runtime's sandbox (crictl pods; crictl inspectp POD_ID) and the kubelet log",
     )
 
@@ -72,16 +68,16 @@ def check_shared_netns(facts: NodeFacts) -> CheckResult:
     if facts.pod.host_network:
         expected, what = facts.node_netns_inode, "the node's netns (hostNetwork)"
     running = [c for c in facts.containers if c.netns_inode is not None]
-    missing = [_label(c) for c in facts.containers if c.netns_inode is None]
+    missing = [c.label for c in facts.containers if c.netns_inode is None]
     evidence = {
         "expected": _netns(expected),
-        "containers": {_label(c): _netns(c.netns_inode) for c in facts.containers},
+        "containers": {c.label: _netns(c.netns_inode) for c in facts.containers},
     }
     if expected is None:
         return CheckResult("shared-netns", "fail", "no sandbox netns to compare with", evidence)
     if not running:
         return CheckResult("shared-netns", "fail", "no running container found on the node", evidence)
-    outliers = [_label(c) for c in running if c.netns_inode != expected]
+    outliers = [c.label for c in running if c.netns_inode != expected]
     if outliers:
         return CheckResult(
             id="shared-netns",
@@ -91,7 +87,7 @@ def check_shared_netns(facts: NodeFacts) -> CheckResult:
             fix="containers of a pod must join the sandbox netns; check the runtime (a container "
             "started outside CRI, or a runtime bug)",
         )
-    names = ", ".join(_label(c) for c in running)
+    names = ", ".join(c.label for c in running)
     summary = f"{names} share {what} {_netns(expected)}"
     if missing:
         return CheckResult("shared-netns", "warn", summary + f"; not running: {', '.join(missing)}", evidence)

@@ -74,6 +74,11 @@ class ContainerFacts:
     netns_inode: int | None
     cgroup_path: str | None
 
+    @property
+    def label(self) -> str:
+        """How people call it: its name, or its short id when the API gave no name."""
+        return self.name or self.id[:12]
+
 
 @dataclass(frozen=True)
 class Address:

@@ -48,16 +48,13 @@ def validate(request: InspectRequest) -> None:
         raise UsageError("probe timeout must be in (0, 10] seconds")
 
 
-def _label(container: ContainerFacts) -> str:
-    return container.name or container.id[:12]
-
 
 def _listeners(procfs: ProcFS, netns_pid: int, containers: list[ContainerFacts], owned_only: bool) -> list[Listener]:
     owners: dict[int, str] = {}
     for container in containers:
         for pid in container.pids:
             for inode in procfs.socket_inodes(pid):
-                owners[inode] = _label(container)
+                owners[inode] = container.label
     found: dict[int, Listener] = {}
     for name, family in (("net/tcp", 4), ("net/tcp6", 6)):
         for sock in parse_listeners(procfs.read(netns_pid, name) or "", family):
@@ -103,7 +100,7 @@ def inspect_pod(
     running = [c for c in containers if c.pids]
     if holder is None and running:
         first = running[0]
-        notes.append(f"no sandbox found; reading the netns of container {_label(first)}")
+        notes.append(f"no sandbox found; reading the netns of container {first.label}")
         holder = procfs.netns_path(first.pids[0]), first.pids[0]
 
     host_network = request.host_network

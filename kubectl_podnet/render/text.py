@@ -9,13 +9,10 @@ from __future__ import annotations
 import textwrap
 
 from kubectl_podnet.checks import primary_interface
-from kubectl_podnet.model import ContainerFacts, PodNetReport
+from kubectl_podnet.model import PodNetReport
 
 _STATUS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
 
-
-def _label(container: ContainerFacts) -> str:
-    return container.name or container.id[:12]
 
 
 def _pod_title(report: PodNetReport) -> str:
@@ -42,7 +39,7 @@ def render_table(report: PodNetReport, width: int = 100) -> list[str]:
 
 def topology_steps(report: PodNetReport) -> list[str]:
     """The path from the containers to the node, as the pieces of one picture."""
-    names = ", ".join(_label(c) for c in report.containers) or "(no running container)"
+    names = ", ".join(c.label for c in report.containers) or "(no running container)"
     sandbox = report.sandbox
     holder = {
         "pause-process": f"(pause pid {sandbox.pid})",
