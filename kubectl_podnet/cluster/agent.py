@@ -127,8 +127,13 @@ class AgentManager:
                 self.progress(line)
         started = time.monotonic()
         problem = "no agent pod on the node yet"
+        seen: str | None = None
         while True:
             pod = self.pod_on(node)
+            name = pod["metadata"]["name"] if pod else None
+            if seen and name != seen:
+                self.progress(f"agent pod {seen} went away; waiting for its replacement")
+            seen = name or seen
             if pod is not None:
                 found = pod_problem(pod)
                 if found is None:
@@ -145,6 +150,11 @@ class AgentManager:
                 "or the node is not Ready"
             )
         raise AgentError(f"the podnet agent is not ready on {node} after {timeout:.0f}s: {problem}")
+
+    def still_there(self, agent: AgentPod) -> bool:
+        """Whether `agent` is still the live agent pod on its node (not deleted meanwhile)."""
+        pod = self.pod_on(agent.node)
+        return pod is not None and pod["metadata"]["name"] == agent.name
 
     def status(self) -> list[str]:
         daemonset = self.installed()

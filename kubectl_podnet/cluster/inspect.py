@@ -17,7 +17,7 @@ from kubectl_podnet.cluster.payload import Payload, build_payload
 from kubectl_podnet.cluster.pod import inspect_request
 from kubectl_podnet.cluster.port import ClusterPort, Obj
 from kubectl_podnet.envelope import parse_envelope, report_from
-from kubectl_podnet.errors import ClusterError, PodnetError
+from kubectl_podnet.errors import AgentError, ClusterError, PodnetError
 from kubectl_podnet.model import InspectRequest, PodNetReport
 from kubectl_podnet.serde import to_json
 
@@ -79,6 +79,26 @@ def run_agent(
     return AgentRun(outcomes=outcomes, sent_payload=sent)
 
 
+def run_agent_on(
+    cluster: ClusterPort, agents: AgentManager, agent: AgentPod, requests: list[InspectRequest], timeout: float,
+    progress: Progress,
+) -> AgentRun:
+    """run_agent, saying so plainly when the failure was the agent pod going away."""
+    try:
+        return run_agent(cluster, agent, requests, timeout, progress)
+    except PodnetError as exc:
+        try:
+            gone = not agents.still_there(agent)
+        except PodnetError:
+            gone = False
+        if gone:
+            raise AgentError(
+                f"the agent pod {agent.namespace}/{agent.name} went away during the inspect",
+                hint="rerun: the DaemonSet starts a new one",
+            ) from exc
+        raise
+
+
 def select_pods(cluster: ClusterPort, namespace: str, names: list[str], selector: str | None) -> list[Obj | PodOutcome]:
     """The pods asked for, by name (a missing one becomes its error) or by label selector."""
     if selector:
@@ -125,7 +145,7 @@ def inspect_pods(
     for node, batch in by_node.items():
         try:
             agent = agents.ensure_on(node, timeout, install)
-            answers: list[Outcome] = run_agent(cluster, agent, [r for _, r in batch], timeout, progress).outcomes
+            answers: list[Outcome] = run_agent_on(cluster, agents, agent, [r for _, r in batch], timeout, progress).outcomes
         except PodnetError as exc:
             answers = [exc] * len(batch)
         outcomes.update((index, answer) for (index, _), answer in zip(batch, answers))
@@ -145,7 +165,7 @@ def inspect_pod(
     request = inspect_request(cluster.read_pod(namespace, name))
     assert request.node is not None
     agent = agents.ensure_on(request.node, timeout, install)
-    (outcome,) = run_agent(cluster, agent, [request], timeout, progress).outcomes
+    (outcome,) = run_agent_on(cluster, agents, agent, [request], timeout, progress).outcomes
     if isinstance(outcome, PodnetError):
         raise outcome
     return outcome

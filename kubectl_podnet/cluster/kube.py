@@ -55,6 +55,16 @@ def _status_error(status: int, message: str, what: str) -> PodnetError:
     return ClusterError(f"{what}: API error {status} {message}".strip())
 
 
+def _handshake_error(reason: str, what: str) -> PodnetError:
+    """websocket-client's "Handshake status 403 Forbidden -+-+- {headers} -+-+- {body}"."""
+    parts = reason.split(" -+-+- ")
+    words = parts[0].split()
+    if len(words) >= 3 and words[:2] == ["Handshake", "status"] and words[2].isdigit():
+        body = parts[-1] if len(parts) == 3 and parts[-1] != "None" else ""
+        return _status_error(int(words[2]), _message(body), what)
+    return ClusterError(f"{what}: {reason.splitlines()[0] if reason else 'failed'}")
+
+
 class KubeCluster:
     def __init__(self, kubeconfig: str | None = None, context: str | None = None) -> None:
         if kubeconfig is not None and not os.path.isfile(kubeconfig):
@@ -167,11 +177,7 @@ class KubeCluster:
         try:
             ws = websocket_call(self.configuration, "GET", url, headers=headers, _preload_content=False, binary=True)
         except ApiException as exc:  # the websocket handshake was refused
-            reason = str(exc.reason or "")
-            status = next((code for code in (401, 403, 404) if str(code) in reason.split("\n", 1)[0]), 0)
-            if status:
-                raise _status_error(status, "", what) from exc
-            raise ClusterError(f"{what}: {reason.splitlines()[0] if reason else 'failed'}") from exc
+            raise _handshake_error(str(exc.reason or ""), what) from exc
         out, err = bytearray(), bytearray()
         try:
             if stdin is not None:

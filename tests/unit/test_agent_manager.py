@@ -119,3 +119,36 @@ def test_a_daemonset_from_another_plugin_version_is_updated() -> None:
     AgentManager(cluster, progress=said.append).ensure_on("node-1", timeout=1, install=True)
     assert said[0].startswith("updating the podnet agent")
     assert cluster.objects[key]["metadata"]["annotations"]["podnet.io/spec-hash"] != "from-0.0.9"
+
+
+def test_an_agent_pod_replaced_while_waiting_is_reported() -> None:
+    cluster = FakeCluster()
+    AgentManager(cluster).install()
+    old = running_agent_pod("node-1", name="podnet-agent-old")
+    old["status"] = {"phase": "Pending", "containerStatuses": [
+        {"name": "agent", "ready": False, "state": {"waiting": {"reason": "ContainerCreating"}}}]}
+    cluster.add_pod(old)
+    said: list[str] = []
+
+    def replace_then_report(message: str) -> None:
+        said.append(message)
+        if ("podnet-system", "podnet-agent-old") in cluster.pods:
+            del cluster.pods[("podnet-system", "podnet-agent-old")]
+            cluster.add_pod(running_agent_pod("node-1", name="podnet-agent-new"))
+
+    agent = AgentManager(cluster, progress=replace_then_report).ensure_on("node-1", timeout=5, install=False)
+    assert agent.name == "podnet-agent-new"
+    assert "agent pod podnet-agent-old went away; waiting for its replacement" in said
+
+
+def test_an_agent_pod_deleted_during_the_exec_is_named_as_the_cause(tmp_path: Any) -> None:
+    from kubectl_podnet.cluster.agent import AgentPod
+    from kubectl_podnet.cluster.inspect import run_agent_on
+    from kubectl_podnet.model import InspectRequest
+
+    cluster = FakeCluster(cache_dir=str(tmp_path))
+    manager = AgentManager(cluster)
+    agent = AgentPod(name="podnet-agent-x1", node="node-1", namespace="podnet-system")  # already deleted
+    with pytest.raises(AgentError, match="podnet-agent-x1 went away during the inspect \\(rerun"):
+        run_agent_on(cluster, manager, agent, [InspectRequest(pod_uid="0a1b2c3d-0000-4000-8000-00000000abcd")],
+                     10, lambda _: None)
