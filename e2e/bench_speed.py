@@ -112,10 +112,12 @@ class Bench:
         self.env = dict(os.environ)
         self.env["PATH"] = str(Path(plugin_argv()[0]).parent) + os.pathsep + self.env.get("PATH", "")
 
-    def kubectl_podnet(self, pod: str) -> Run:
+    def kubectl_podnet(self, *pods: str, selector: str | None = None) -> Run:
+        """`kubectl podnet inspect POD...` (or `-l SELECTOR`: one agent exec per node)."""
         import subprocess
 
-        argv = [self.target.kubectl, "podnet", "inspect", pod, "-n", self.namespace, "-o", "json",
+        targets = list(pods) + (["-l", selector] if selector else [])
+        argv = [self.target.kubectl, "podnet", "inspect", *targets, "-n", self.namespace, "-o", "json",
                 "--kubeconfig", self.target.kubeconfig]
         if self.target.agent_image:
             argv += ["--agent-image", self.target.agent_image]
@@ -126,13 +128,15 @@ class Bench:
             raise SystemExit(f"bench: inspect failed\n{run.describe()}")
         return run
 
-    def make_pods(self, names: list[str], image: str, sidecar: bool) -> None:
+    def make_pods(self, names: list[str], image: str, sidecar: bool, labels: dict[str, str] | None = None) -> None:
         pods = []
         for name in names:
             containers = [w.server("server", image, 8080)]
             if sidecar:
                 containers.append(w.idle("client", image, ready_when=w.reaches("127.0.0.1", 8080)))
-            pods.append(w.pod(name, containers))
+            pod = w.pod(name, containers)
+            pod["metadata"]["labels"].update(labels or {})
+            pods.append(pod)
         self.kubectl.apply(*pods, namespace=self.namespace)
         self.kubectl.wait_ready(self.namespace, *names, timeout=300)
 
@@ -167,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     kubectl = bench.kubectl
     had_agent = bool(kubectl.names("daemonset/podnet-agent", "-n", AGENT_NAMESPACE))
     results: dict[str, Any] = {"target": target.source, "rounds": args.rounds}
-    kubectl("create", "namespace", namespace)
+    bench.kubectl.create_namespace(namespace)
     try:
         bench.make_pods(["web"], target.workload_image, sidecar=True)
 
@@ -208,15 +212,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.pods:
             names = [f"load-{i:02d}" for i in range(1, args.pods + 1)]
             started = time.perf_counter()
-            bench.make_pods(names, target.workload_image, sidecar=False)
+            bench.make_pods(names, target.workload_image, sidecar=False, labels={"bench": "load"})
             print(f"{args.pods} more pods Ready in {time.perf_counter() - started:.1f}s", flush=True)
             busy = [bench.kubectl_podnet("web").seconds for _ in range(args.rounds)]
             each = []
             started = time.perf_counter()
             for name in names:
                 each.append(bench.kubectl_podnet(name).seconds)
+            all_total = time.perf_counter() - started
+            batch = [bench.kubectl_podnet(selector="bench=load").seconds for _ in range(args.rounds)]
             results.update(pods=args.pods, warm_busy_median=median(busy), each_median=median(each),
-                           all_total=time.perf_counter() - started)
+                           all_total=all_total, batch_median=median(batch))
     finally:
         kubectl("delete", "namespace", namespace, "--wait=true", "--timeout=180s", check=False, timeout=200)
         if not had_agent:
@@ -247,6 +253,7 @@ def report(r: dict[str, Any]) -> None:
         print(f"  with {r['pods']} more pods on the node: warm inspect {r['warm_busy_median']:.2f}s "
               f"(was {r['warm_median']:.2f}s); each of them {r['each_median']:.2f}s median, "
               f"all {r['pods']} in turn {r['all_total']:.1f}s")
+        print(f"  all {r['pods']} in one batch (inspect -l, one agent exec): {r['batch_median']:.2f}s median")
 
 
 if __name__ == "__main__":

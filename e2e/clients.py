@@ -98,6 +98,16 @@ class Kubectl:
         run = self("get", *args, "-o", "name", "--ignore-not-found")
         return sorted(line for line in run.stdout.splitlines() if line.strip())
 
+    def create_namespace(self, name: str, *labels: str, timeout: float = 60) -> None:
+        """Create it and wait for its default ServiceAccount: pods are refused until the
+        controller-manager has made it (seconds after a cluster starts)."""
+        self("create", "namespace", name)
+        if labels:
+            self("label", "namespace", name, *labels)
+        deadline = time.monotonic() + timeout
+        while not self.names("serviceaccount", "default", "-n", name) and time.monotonic() < deadline:
+            time.sleep(0.5)
+
 
 def plugin_argv() -> list[str]:
     """The console script installed next to this Python (what kubectl runs), else `-m`."""

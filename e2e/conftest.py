@@ -14,7 +14,6 @@ import os
 import re
 import secrets
 import tempfile
-import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -154,12 +153,7 @@ def _namespace_name(nodeid: str) -> str:
 @pytest.fixture
 def namespace(request: pytest.FixtureRequest, kubectl: Kubectl, podnet: Podnet) -> Iterator[str]:
     name = _namespace_name(request.node.nodeid)
-    kubectl("create", "namespace", name)
-    kubectl("label", "namespace", name, f"{RUN_LABEL}={RUN_ID}")
-    # pods are refused until the controller-manager has made the default ServiceAccount
-    deadline = time.monotonic() + 60
-    while not kubectl.names("serviceaccount", "default", "-n", name) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    kubectl.create_namespace(name, f"{RUN_LABEL}={RUN_ID}")
     yield name
     item = request.node
     failed = any(getattr(getattr(item, f"report_{when}", None), "failed", False) for when in ("setup", "call"))
