@@ -19,9 +19,9 @@ import subprocess
 import sys
 import time
 
-from kubectl_podnet.lab.spec import ContainerSpec, PodSpec
+from kubectl_podnet.lab.spec import ContainerSpec, PodSpec, inspect_request
 from kubectl_podnet.lab.world import LabNode
-from kubectl_podnet.model import ContainerRef, InspectRequest
+from kubectl_podnet.model import InspectRequest
 from kubectl_podnet.node.nsenter import enter_netns
 from kubectl_podnet.serde import from_json, to_json
 
@@ -51,11 +51,7 @@ def measure(size: int, rounds: int) -> dict[str, float]:
         for i in range(size)
     ]
     with LabNode(f"pnb{size}", pods) as node:
-        requests = [
-            to_json(InspectRequest(pod_uid=p.uid, pod_ips=p.pod_ips,
-                                   containers=[ContainerRef(id=c, name=n) for n, c in p.container_ids.items()]))
-            for p in node.plan.pods
-        ]
+        requests = [to_json(inspect_request(node.plan, pod)) for pod in node.plan.pods]
         done = in_node(node, [sys.executable, __file__, "--worker", json.dumps(requests), "--rounds", str(rounds)])
         times = json.loads(done.stdout)
         procs = sum(1 for pid in os.listdir("/proc") if pid.isdigit())

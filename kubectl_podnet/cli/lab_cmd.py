@@ -27,13 +27,13 @@ def lab(
     import json
 
     from kubectl_podnet.envelope import parse_envelope, report_from
-    from kubectl_podnet.lab.spec import default_lab_pods
+    from kubectl_podnet.lab.spec import default_lab_pods, inspect_request
     from kubectl_podnet.lab.world import LabNode, clean, run_agent
-    from kubectl_podnet.model import ContainerRef, InspectRequest
     from kubectl_podnet.serde import to_json
 
     clean(PREFIX)  # a previous --keep run: start from nothing
     node = LabNode(PREFIX, default_lab_pods())
+    kept = False
     try:
         node.build()
         log = sys.stderr if output is not Format.text else sys.stdout
@@ -44,14 +44,7 @@ def lab(
             f"  + pause process and containers {', '.join(pod.container_ids)} joined to netns {pod.netns},\n"
             f"    each in its kubelet-style cgroup (pod uid {pod.uid})\n\n"
         )
-        request = InspectRequest(
-            pod_uid=pod.uid,
-            containers=[ContainerRef(id=cid, name=name) for name, cid in pod.container_ids.items()],
-            pod_ips=pod.pod_ips,
-            namespace="lab",
-            name=pod.spec.name,
-            node=node.plan.node_netns,
-        )
+        request = inspect_request(node.plan, pod)
         done = run_agent(node.plan.node_netns, json.dumps(to_json(request)))
         where = f"netns {node.plan.node_netns}"
         envelope = parse_envelope(done.stdout, done.stderr, done.returncode, where)
@@ -61,8 +54,9 @@ def lab(
                 f"\nKept. Try: ip netns exec {pod.netns} ip -d link; ip -n {node.plan.node_netns} link show master cni0\n"
                 "Remove with: kubectl podnet lab clean\n"
             )
+            kept = True
     finally:
-        if not keep:
+        if not kept:  # also after a failure under --keep: a half-built lab is no use
             node.teardown()
     raise typer.Exit(int(status))
 

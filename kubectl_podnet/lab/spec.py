@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kubectl_podnet.model import ContainerRef, InspectRequest
+
 Network = Literal["bridge", "ptp", "host"]
 CgroupLayout = Literal["v2-systemd", "v1-cgroupfs"]
 Qos = Literal["besteffort", "burstable", "guaranteed"]
@@ -118,6 +120,18 @@ def cgroup_path(prefix: str, pod: PodPlan, container_id: str) -> str:
         return f"{prefix}.slice/{pod_slice}/cri-containerd-{container_id}.scope"
     qos_dir = "" if qos == "guaranteed" else f"{qos}/"
     return f"{prefix}/kubepods/{qos_dir}pod{pod.uid}/{container_id}"
+
+
+def inspect_request(plan: LabPlan, pod: PodPlan, named: bool = True) -> InspectRequest:
+    """What the client would ask the agent about this pod (names, ids and IPs as the API has them)."""
+    return InspectRequest(
+        pod_uid=pod.uid,
+        containers=[ContainerRef(id=cid, name=name) for name, cid in pod.container_ids.items()] if named else [],
+        pod_ips=pod.pod_ips,
+        namespace="lab",
+        name=pod.spec.name,
+        node=plan.node_netns,
+    )
 
 
 def default_lab_pods() -> list[PodSpec]:

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from kubectl_podnet.lab.spec import PodSpec
+from kubectl_podnet.lab.spec import PodSpec, inspect_request
 from kubectl_podnet.lab.world import CGROUP_ROOT, NETNS_DIR, LabNode, run_agent
-from kubectl_podnet.model import ContainerRef, InspectRequest
+from kubectl_podnet.model import InspectRequest
 from kubectl_podnet.serde import to_json
 
 TEST_PREFIX = "pnt"
@@ -60,13 +60,8 @@ class AgentAnswer:
         return {c["id"]: c["status"] for c in self.report["checks"]}
 
 
-def request_for(node: LabNode, index: int = 0, named: bool = True, **extra: Any) -> InspectRequest:
-    pod = node.plan.pods[index]
-    refs = [ContainerRef(id=cid, name=name if named else None) for name, cid in pod.container_ids.items()]
-    return InspectRequest(
-        pod_uid=pod.uid, containers=refs if named else [], pod_ips=pod.pod_ips,
-        namespace="test", name=pod.spec.name, node=node.plan.node_netns, **extra,
-    )
+def request_for(node: LabNode, index: int = 0, named: bool = True) -> InspectRequest:
+    return inspect_request(node.plan, node.plan.pods[index], named)
 
 
 def ask_agent(node: LabNode, request: InspectRequest) -> AgentAnswer:
