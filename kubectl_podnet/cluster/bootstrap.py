@@ -24,6 +24,9 @@ def say(code, **extra):
     print(json.dumps({"apiVersion": "podnet/v1", "kind": "AgentResult", "exitCode": code, **extra}))
     sys.exit(code)
 
+if len(digest) != 64 or digest.strip("0123456789abcdef"):
+    say(2, error={"kind": "UsageError", "message": "the payload digest is not a sha256"})
+
 if not os.path.isdir(home):
     if mode != "install":
         say(64, needPayload=True)
@@ -46,8 +49,9 @@ if not os.path.isdir(home):
     compileall.compile_dir(staging, quiet=2)
     try:
         os.rename(staging, home)
-    except OSError:
-        pass  # another exec installed it first
+    except OSError:  # another exec installed it first
+        import shutil
+        shutil.rmtree(staging, ignore_errors=True)
 sys.path.insert(0, home)
 from kubectl_podnet.node.__main__ import main
 sys.exit(main(["--request", request]))

@@ -126,3 +126,10 @@ def test_an_agent_that_prints_no_envelope_is_an_agent_error(tmp_path: Path) -> N
     broken = Payload(digest="0" * 64, source=b"not a zip")
     with pytest.raises(AgentError, match="payload truncated or corrupted"):
         run_agent(cluster, agent, [REQUEST], 60, lambda _: None, payload=broken)
+
+
+def test_a_digest_that_is_not_a_sha256_is_refused_before_touching_the_cache(tmp_path: Path) -> None:
+    done = _boot(tmp_path, "run", digest="../../etc")
+    assert done.returncode == 2
+    assert json.loads(done.stdout)["error"]["message"] == "the payload digest is not a sha256"
+    assert list(tmp_path.iterdir()) == []
