@@ -17,11 +17,11 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
   echo "setup: $PYTHON is older than 3.11 (set PYTHON=/path/to/python3.11+)" >&2
   exit 2
 fi
-if ! "$PYTHON" -m venv --help >/dev/null 2>&1; then
+if [ ! -x .venv/bin/python ] && ! "$PYTHON" -m venv .venv >/dev/null 2>&1; then
+  # Debian/Ubuntu ship venv's ensurepip separately
+  rm -rf .venv
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
-fi
-if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'

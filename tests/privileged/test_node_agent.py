@@ -137,6 +137,10 @@ def test_routed_ptp_pod_has_no_bridge_and_a_host_route(lab: Lab) -> None:
     assert eth0["peer"]["master"] is None and eth0["peer"]["name"] == pod.host_veth
 
 
+@pytest.mark.skipif(
+    os.path.exists("/sys/fs/cgroup/cgroup.controllers"),
+    reason="a pure cgroup v2 host has no v1 hierarchy to build this layout in (CI here is hybrid: it runs)",
+)
 def test_cgroup_v1_cgroupfs_guaranteed_and_three_containers(lab: Lab) -> None:
     containers = (SERVER, SIDECAR, ContainerSpec("metrics", listen=("0.0.0.0:9100",)))
     node = lab(PodSpec("v1", containers, cgroup="v1-cgroupfs", qos="guaranteed"))
