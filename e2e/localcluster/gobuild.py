@@ -113,14 +113,20 @@ def _nice(argv: list[str]) -> list[str]:
     return ["nice", "-n", "10"] + argv
 
 
-def build_k8s(bin_dir: Path, log) -> None:
-    src = S.cache_dir() / "src-k8s"
+def _module_dir(name: str, module: str, version: str, render, tools_go: str, bin_dir: Path, log) -> Path:
+    """A build directory whose go.mod is generated from `module`'s own go.mod at `version`."""
+    src = S.cache_dir() / name
     src.mkdir(parents=True, exist_ok=True)
     bin_dir.mkdir(parents=True, exist_ok=True)
-    gomod = module_gomod("k8s.io/kubernetes", S.K8S_VERSION, src).read_text()
-    (src / "go.mod").write_text(render_k8s_gomod(S.K8S_VERSION, gomod))
-    (src / "tools.go").write_text(K8S_TOOLS_GO)
+    gomod = module_gomod(module, version, src).read_text()
+    (src / "go.mod").write_text(render(version, gomod))
+    (src / "tools.go").write_text(tools_go)
     _run([S.GO, "mod", "tidy"], src, log)
+    return src
+
+
+def build_k8s(bin_dir: Path, log) -> None:
+    src = _module_dir("src-k8s", "k8s.io/kubernetes", S.K8S_VERSION, render_k8s_gomod, K8S_TOOLS_GO, bin_dir, log)
     ldflags = k8s_ldflags(S.K8S_VERSION)
     for cmd in S.K8S_COMMANDS:
         if (bin_dir / cmd).exists():
@@ -164,13 +170,8 @@ import _ "go.etcd.io/etcd/server/v3/etcdmain"
 def build_etcd(bin_dir: Path, log) -> None:
     if (bin_dir / "etcd").exists():
         return
-    src = S.cache_dir() / "src-etcd"
-    src.mkdir(parents=True, exist_ok=True)
-    bin_dir.mkdir(parents=True, exist_ok=True)
-    gomod = module_gomod("go.etcd.io/etcd/server/v3", S.ETCD_VERSION, src).read_text()
-    (src / "go.mod").write_text(render_etcd_gomod(S.ETCD_VERSION, gomod))
-    (src / "tools.go").write_text(ETCD_TOOLS_GO)
-    _run([S.GO, "mod", "tidy"], src, log)
+    src = _module_dir("src-etcd", "go.etcd.io/etcd/server/v3", S.ETCD_VERSION, render_etcd_gomod, ETCD_TOOLS_GO,
+                      bin_dir, log)
     tmp = bin_dir / ".etcd.tmp"
     _run(_nice([S.GO, "build", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp),
                 "go.etcd.io/etcd/server/v3"]), src, log)
