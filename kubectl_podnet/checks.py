@@ -26,7 +26,6 @@ from kubectl_podnet.model import (
 CHECK_IDS = ("pause-container", "shared-netns", "shared-ip", "single-veth", "localhost")
 
 
-
 def _netns(inode: int | None) -> str:
     return f"net:[{inode}]" if inode is not None else "unknown"
 
@@ -103,10 +102,6 @@ def primary_interface(interfaces: list[Interface]) -> Interface | None:
     return veths[0] if veths else None
 
 
-def _eth0(facts: NodeFacts) -> Interface | None:
-    return primary_interface(facts.interfaces)
-
-
 def check_shared_ip(facts: NodeFacts) -> CheckResult:
     if not facts.pod.pod_ips:
         return CheckResult("shared-ip", "skip", "no pod IPs given to compare with (pass --pod-ip)")
@@ -120,7 +115,7 @@ def check_shared_ip(facts: NodeFacts) -> CheckResult:
                 "shared-ip", "fail", f"hostNetwork pod IPs {', '.join(absent)} are not node addresses", evidence
             )
         return CheckResult("shared-ip", "pass", f"hostNetwork: pod IPs are the node's ({', '.join(wanted)})", evidence)
-    eth0 = _eth0(facts)
+    eth0 = primary_interface(facts.interfaces)
     if eth0 is None:
         return CheckResult("shared-ip", "fail", "the pod netns has no eth0", {"podIPs": wanted})
     present = {str(ipaddress.ip_address(a.address)): a for a in eth0.addresses}
@@ -183,7 +178,7 @@ def check_single_veth(facts: NodeFacts) -> CheckResult:
             "single-veth", "fail", "no veth in the pod netns", evidence,
             fix="the CNI did not wire the pod; check /etc/cni/net.d and the kubelet log",
         )
-    primary = _eth0(facts)
+    primary = primary_interface(facts.interfaces)
     assert primary is not None
     if primary.peer is None or not primary.peer.confirmed:
         reason = primary.peer.reason if primary.peer and primary.peer.reason else "no matching host link"

@@ -58,10 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     return int(ExitStatus.OK)
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def run() -> None:
     """Console-script entry: exit with main()'s status."""
     sys.exit(main())

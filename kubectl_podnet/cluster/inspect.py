@@ -162,10 +162,7 @@ def inspect_pod(
     progress: Progress,
 ) -> PodNetReport:
     """One pod: its report, or its error raised."""
-    request = inspect_request(cluster.read_pod(namespace, name))
-    assert request.node is not None
-    agent = agents.ensure_on(request.node, timeout, install)
-    (outcome,) = run_agent_on(cluster, agents, agent, [request], timeout, progress).outcomes
-    if isinstance(outcome, PodnetError):
-        raise outcome
-    return outcome
+    (item,) = inspect_pods(cluster, namespace, [name], None, agents, timeout, install, progress)
+    if isinstance(item.outcome, PodnetError):
+        raise item.outcome
+    return item.outcome

@@ -48,7 +48,6 @@ def validate(request: InspectRequest) -> None:
         raise UsageError("probe timeout must be in (0, 10] seconds")
 
 
-
 def _listeners(procfs: ProcFS, netns_pid: int, containers: list[ContainerFacts], owned_only: bool) -> list[Listener]:
     owners: dict[int, str] = {}
     for container in containers:

@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from typing import Any
 
 
-
 def _load_iproute() -> Any:
     """pyroute2.iproute.linux.IPRoute, without running pyroute2's package __init__.
 

@@ -14,7 +14,6 @@ from kubectl_podnet.model import PodNetReport
 _STATUS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
 
 
-
 def _pod_title(report: PodNetReport) -> str:
     pod = report.pod
     name = f"{pod.namespace}/{pod.name}" if pod.name else f"uid {pod.uid}"
