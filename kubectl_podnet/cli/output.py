@@ -7,19 +7,18 @@ import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from kubectl_podnet.errors import ExitStatus, PodnetError, UsageError
 from kubectl_podnet.model import PodNetReport
-
-if TYPE_CHECKING:
-    from kubectl_podnet.cluster.inspect import PodOutcome
+from kubectl_podnet.outcome import PodOutcome, Skipped, exit_status, worst
 
 
 class Format(str, enum.Enum):
     text = "text"
     json = "json"
     yaml = "yaml"
+    junit = "junit"
 
 
 def terminal_width() -> int:
@@ -33,35 +32,15 @@ class Renderer:
     for_people: bool  # progress and --show-commands go to stdout beside it, else to stderr
 
 
-def _exit_status(outcome: PodNetReport | PodnetError) -> ExitStatus:
-    if isinstance(outcome, PodnetError):
-        return outcome.exit_status
-    return ExitStatus.CHECK_FAILED if outcome.verdict == "fail" else ExitStatus.OK
-
-
-def _text_list(outcomes: list[PodOutcome], width: int) -> str:
-    from kubectl_podnet.render.text import render_text
-
-    parts = []
-    for item in outcomes:
-        if isinstance(item.outcome, PodnetError):
-            parts.append(f"Pod {item.namespace}/{item.name}: error: {item.outcome.one_line()}\n\n")
-        else:
-            parts.append(render_text(item.outcome, width) + "\n")
-    statuses = [_exit_status(item.outcome) for item in outcomes]
-    passed, failed = statuses.count(ExitStatus.OK), statuses.count(ExitStatus.CHECK_FAILED)
-    parts.append(f"{len(outcomes)} pods: {passed} passed, {failed} failed a check, "
-                 f"{len(outcomes) - passed - failed} could not be inspected\n")
-    return "".join(parts)
-
-
 def _document(outcomes: list[PodOutcome]) -> dict[str, Any]:
     from kubectl_podnet.render.structured import report_list
 
     return report_list(
-        [item.outcome for item in outcomes if not isinstance(item.outcome, PodnetError)],
+        [item.outcome for item in outcomes if isinstance(item.outcome, PodNetReport)],
         [{"namespace": item.namespace, "name": item.name, "exitCode": int(item.outcome.exit_status),
           "message": item.outcome.one_line()} for item in outcomes if isinstance(item.outcome, PodnetError)],
+        [{"namespace": item.namespace, "name": item.name, "phase": item.outcome.phase, "reason": item.outcome.reason}
+         for item in outcomes if isinstance(item.outcome, Skipped)],
     )
 
 
@@ -72,14 +51,23 @@ def _structured(dump: Callable[[Any], str]) -> Renderer:
                     for_people=False)
 
 
+def _as_list(report: PodNetReport) -> list[PodOutcome]:
+    """One report as a one-pod list, for the formats that only speak lists."""
+    pod = report.pod
+    return [PodOutcome(pod.namespace or "default", pod.name or pod.uid, report, pod.node)]
+
+
 def _renderers() -> dict[Format, Renderer]:
     """The one table of output formats: every Format has exactly one entry (a test holds it)."""
-    from kubectl_podnet.render import structured, text
+    from kubectl_podnet.render import junit, structured, summary, text
 
     return {
-        Format.text: Renderer(one=text.render_text, many=_text_list, for_people=True),
+        Format.text: Renderer(one=text.render_text, many=lambda outcomes, _: summary.render_summary(outcomes),
+                              for_people=True),
         Format.json: _structured(structured.render_json_doc),
         Format.yaml: _structured(structured.render_yaml_doc),
+        Format.junit: Renderer(one=lambda report, _: junit.render_junit(_as_list(report)),
+                               many=lambda outcomes, _: junit.render_junit(outcomes), for_people=False),
     }
 
 
@@ -100,16 +88,16 @@ def emit(report: PodNetReport, output: Format, show_commands: bool = False) -> E
     sys.stdout.write(chosen.one(report, terminal_width()))
     if show_commands:
         _show_commands([("By hand:", report)], sys.stdout if chosen.for_people else sys.stderr)
-    return _exit_status(report)
+    return exit_status(report)
 
 
 def emit_many(outcomes: list[PodOutcome], output: Format, show_commands: bool = False) -> ExitStatus:
-    """Several pods: each report (or its error), a summary, the worst exit status."""
+    """Several pods: a table (or a document) of every outcome; the worst exit status."""
     sys.stdout.write(renderer(output).many(outcomes, terminal_width()))
     if show_commands:
         _show_commands([(f"By hand, {item.namespace}/{item.name}:", item.outcome) for item in outcomes
-                        if not isinstance(item.outcome, PodnetError)], sys.stderr)
-    return max((_exit_status(item.outcome) for item in outcomes), default=ExitStatus.OK)
+                        if isinstance(item.outcome, PodNetReport)], sys.stderr)
+    return worst(outcomes)
 
 
 def parse_container(value: str) -> tuple[str | None, str]:

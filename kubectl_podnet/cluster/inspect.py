@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from kubectl_podnet.cluster import bootstrap
 from kubectl_podnet.cluster.agent import AgentManager, AgentPod, Progress
@@ -19,22 +19,13 @@ from kubectl_podnet.cluster.port import ClusterPort, Obj
 from kubectl_podnet.envelope import parse_envelope, report_from
 from kubectl_podnet.errors import AgentError, ClusterError, PodnetError
 from kubectl_podnet.model import InspectRequest, PodNetReport
+from kubectl_podnet.outcome import Outcome, PodOutcome, Skipped
 from kubectl_podnet.serde import to_json
-
-Outcome = Union[PodNetReport, PodnetError]
-
 
 @dataclass(frozen=True)
 class AgentRun:
     outcomes: list[Outcome]  # one per request, in order
     sent_payload: bool
-
-
-@dataclass(frozen=True)
-class PodOutcome:
-    namespace: str
-    name: str
-    outcome: Outcome
 
 
 def _exec_agent(
@@ -165,4 +156,6 @@ def inspect_pod(
     (item,) = inspect_pods(cluster, namespace, [name], None, agents, timeout, install, progress)
     if isinstance(item.outcome, PodnetError):
         raise item.outcome
+    if isinstance(item.outcome, Skipped):  # only a sweep skips; a pod asked for by name is inspected or fails
+        raise ClusterError(f"pod {namespace}/{name} was skipped: {item.outcome.reason}")
     return item.outcome

@@ -17,10 +17,12 @@ def render_yaml(report: PodNetReport) -> str:
     return render_yaml_doc(to_json(report))
 
 
-def report_list(reports: list[PodNetReport], errors: list[dict[str, Any]]) -> dict[str, Any]:
-    """Several pods: `PodNetReportList`, the reports plus the pods that could not be inspected."""
+def report_list(reports: list[PodNetReport], errors: list[dict[str, Any]], skipped: list[dict[str, Any]]
+                ) -> dict[str, Any]:
+    """Several pods: `PodNetReportList`, the reports, the pods that could not be inspected and
+    the pods a sweep skipped (not running, terminating, the agent itself)."""
     return {"apiVersion": API_VERSION, "kind": "PodNetReportList", "items": [to_json(r) for r in reports],
-            "errors": errors}
+            "errors": errors, "skipped": skipped}
 
 
 def render_json_doc(document: Any) -> str:

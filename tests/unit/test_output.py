@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from kubectl_podnet.cli.output import Format, emit, emit_many, renderer
-from kubectl_podnet.cluster.inspect import PodOutcome
+from kubectl_podnet.outcome import PodOutcome
 from kubectl_podnet.errors import ClusterError, ExitStatus
 from kubectl_podnet.report import build_report
 from kubectl_podnet.serde import to_json
@@ -33,6 +33,7 @@ def test_structured_formats_print_the_same_document(output: Format) -> None:
     assert listing["kind"] == "PodNetReportList"
     assert listing["items"] == [to_json(report)]
     assert listing["errors"] == [{"namespace": "default", "name": "gone", "exitCode": 3, "message": "pod gone"}]
+    assert listing["skipped"] == []
 
 
 def test_manual_commands_never_mix_into_a_machine_format(capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,4 +52,4 @@ def test_a_list_exits_with_its_worst_outcome(capsys: pytest.CaptureFixture[str])
     outcomes = [PodOutcome("default", "web", build_report(healthy())),
                 PodOutcome("default", "gone", ClusterError("pod gone"))]
     assert emit_many(outcomes, Format.text) is ExitStatus.CLUSTER
-    assert capsys.readouterr().out.endswith("2 pods: 1 passed, 0 failed a check, 1 could not be inspected\n")
+    assert capsys.readouterr().out.endswith("2 pods: 1 passed, 0 failed a check, 1 could not be inspected, 0 skipped\n")
