@@ -12,7 +12,7 @@ import ipaddress
 import os
 import re
 
-from kubectl_podnet.errors import NodeError, UsageError
+from kubectl_podnet.errors import NoPodProcess, UsageError
 from kubectl_podnet.model import (
     ContainerFacts,
     InspectRequest,
@@ -84,7 +84,7 @@ def inspect_pod(
     node_inode = os.stat("/proc/self/ns/net").st_ino
     groups = scan_pod(procfs, request.pod_uid)
     if not groups:
-        raise NodeError(
+        raise NoPodProcess(
             f"no process of pod {request.pod_uid} on this node",
             hint="is the pod running here, and is the agent in the host PID namespace?",
         )

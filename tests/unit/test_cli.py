@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from kubectl_podnet import __version__
 from kubectl_podnet.cli import cluster_opts
 from kubectl_podnet.cli.app import app, main
-from tests.fakes import FakeCluster, running_agent_pod
+from tests.fakes import FakeCluster, pod_from
 
 runner = CliRunner()
 REPO = Path(__file__).parent.parent.parent
@@ -114,7 +114,7 @@ def test_inspect_forbidden_exec_is_exit_3(fake: FakeCluster, capsys: pytest.Capt
                   "spec": {"nodeName": "node-1"},
                   "status": {"phase": "Running", "containerStatuses": [
                       {"name": "web", "containerID": "containerd://" + "a" * 64, "state": {"running": {}}}]}})
-    fake.on_apply = lambda obj: obj["kind"] == "DaemonSet" and fake.add_pod(running_agent_pod("node-1"))
+    fake.on_write = lambda obj: obj["kind"] == "DaemonSet" and fake.add_pod(pod_from(obj, "node-1"))
     fake.forbid_exec = True
     assert main(["inspect", "web", "-q"]) == 3
     assert capsys.readouterr().err.endswith("forbidden\n")
