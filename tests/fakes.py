@@ -52,13 +52,12 @@ class FakeCluster:
             raise ClusterError(f"pod {namespace}/{name}: not found")
         return copy.deepcopy(self.pods[(namespace, name)])
 
-    def list_pods(self, namespace: str, label_selector: str, node: str | None = None) -> list[Obj]:
-        key, _, value = label_selector.partition("=")
+    def list_pods(self, namespace: str | None, label_selector: str, node: str | None = None) -> list[Obj]:
         return [
             copy.deepcopy(pod)
             for (ns, _), pod in sorted(self.pods.items())
-            if ns == namespace
-            and (pod["metadata"].get("labels") or {}).get(key) == value
+            if (namespace is None or ns == namespace)
+            and selector_matches(label_selector, pod["metadata"].get("labels") or {})
             and (node is None or pod["spec"].get("nodeName") == node)
         ]
 
@@ -159,6 +158,43 @@ class FakeCluster:
     # ---- helpers for tests -----------------------------------------------------------
     def add_pod(self, pod: Obj) -> None:
         self.pods[(pod["metadata"]["namespace"], pod["metadata"]["name"])] = copy.deepcopy(pod)
+
+
+def _requirements(selector: str) -> list[str]:
+    """Split a label selector on the commas between requirements (not those inside `in (a,b)`)."""
+    parts, depth, current = [], 0, ""
+    for char in selector:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return [part for part in parts + [current.strip()] if part]
+
+
+def selector_matches(selector: str, labels: dict[str, str]) -> bool:
+    """The API server's label selector, as far as tests use it: =, ==, !=, in, notin, exists, !exists."""
+    for requirement in _requirements(selector):
+        words = requirement.replace("(", " ( ").replace(")", " ) ").split()
+        if len(words) >= 3 and words[1] in ("in", "notin"):
+            values = {v.strip() for v in " ".join(words[3:-1]).split(",")}
+            if (labels.get(words[0]) in values) != (words[1] == "in") or (words[1] == "in" and words[0] not in labels):
+                return False
+        elif "!=" in requirement:
+            key, value = (p.strip() for p in requirement.split("!=", 1))
+            if labels.get(key) == value:
+                return False
+        elif "=" in requirement:
+            key, value = (p.strip() for p in requirement.replace("==", "=").split("=", 1))
+            if labels.get(key) != value:
+                return False
+        elif requirement.startswith("!"):
+            if requirement[1:].strip() in labels:
+                return False
+        elif requirement not in labels:
+            return False
+    return True
 
 
 def running_agent_pod(

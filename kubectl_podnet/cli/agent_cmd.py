@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kubectl_podnet.cli import cluster_opts
-from kubectl_podnet.cli.cluster_opts import DEFAULTS, AgentImage, AgentNamespace, Context, Kubeconfig
+from kubectl_podnet.cli.cluster_opts import AgentImage, AgentNamespace, Context, Kubeconfig
 from kubectl_podnet.cli.progress import ProgressLine
 
 app = typer.Typer(help="Manage the privileged node agent DaemonSet.", no_args_is_help=True)
@@ -18,7 +18,7 @@ def install(
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     agent_image: AgentImage = None,
-    agent_namespace: AgentNamespace = DEFAULTS["agent_namespace"],
+    agent_namespace: AgentNamespace = None,
     print_only: Annotated[bool, typer.Option("--print-only", help="print the manifests, apply nothing")] = False,
 ) -> None:
     """Install the agent DaemonSet, upgrade it, or switch its image (the one way to change it).
@@ -39,7 +39,7 @@ def install(
 
 @app.command("rbac")
 def rbac(
-    agent_namespace: AgentNamespace = DEFAULTS["agent_namespace"],
+    agent_namespace: AgentNamespace = None,
     group: Annotated[str, typer.Option("--group", help="the group to bind (users or service accounts in it)")] = (
         "podnet-inspectors"
     ),
@@ -59,12 +59,12 @@ def rbac(
 def status(
     kubeconfig: Kubeconfig = None,
     context: Context = None,
-    agent_namespace: AgentNamespace = DEFAULTS["agent_namespace"],
+    agent_namespace: AgentNamespace = None,
 ) -> None:
     """Show the DaemonSet and its pods."""
     from kubectl_podnet.cluster.agent import AgentManager
 
-    cluster_opts.checked_agent(agent_namespace, None)
+    agent_namespace, _ = cluster_opts.checked_agent(agent_namespace, None)
     for line in AgentManager(cluster_opts.connect(kubeconfig, context), agent_namespace).status():
         typer.echo(line)
 
@@ -73,13 +73,13 @@ def status(
 def uninstall(
     kubeconfig: Kubeconfig = None,
     context: Context = None,
-    agent_namespace: AgentNamespace = DEFAULTS["agent_namespace"],
+    agent_namespace: AgentNamespace = None,
     timeout: Annotated[float, typer.Option("--timeout", min=1)] = 120,
 ) -> None:
     """Remove every object the plugin created, and wait until they are gone."""
     from kubectl_podnet.cluster.agent import AgentManager
 
-    cluster_opts.checked_agent(agent_namespace, None)
+    agent_namespace, _ = cluster_opts.checked_agent(agent_namespace, None)
     progress = ProgressLine()
     try:
         done = AgentManager(cluster_opts.connect(kubeconfig, context), agent_namespace, progress=progress).uninstall(timeout)

@@ -15,24 +15,38 @@ AgentImage = Annotated[
     Optional[str],
     typer.Option(
         "--agent-image",
-        help="Python >= 3.11 image for the agent (a mirror, air-gapped); default: the installed agent's, "
-        f"else {DEFAULT_IMAGE}",
+        help="Python >= 3.11 image for the agent (a mirror, air-gapped); default: $PODNET_AGENT_IMAGE, the config "
+        f"file's agentImage, the installed agent's, else {DEFAULT_IMAGE}",
         show_default=False,
     ),
 ]
-AgentNamespace = Annotated[str, typer.Option("--agent-namespace", help="namespace of the agent DaemonSet")]
+AgentNamespace = Annotated[
+    Optional[str],
+    typer.Option(
+        "--agent-namespace",
+        help="namespace of the agent DaemonSet; default: $PODNET_AGENT_NAMESPACE, the config file's agentNamespace, "
+        f"else {DEFAULT_NAMESPACE}",
+        show_default=False,
+    ),
+]
 
-DEFAULTS = {"agent_namespace": DEFAULT_NAMESPACE}
 
+def checked_agent(agent_namespace: str | None, agent_image: str | None) -> tuple[str, str | None]:
+    """The agent's namespace and image: the flag, else the environment, else the config file
+    (kubectl_podnet.config), each refused in one line naming its source when it breaks the API's rules."""
+    import os
 
-def checked_agent(agent_namespace: str, agent_image: str | None) -> tuple[str, str | None]:
-    """The agent options, refused in one line when they break the API's rules."""
     from kubectl_podnet.cluster import names
+    from kubectl_podnet.config import agent_settings
 
-    names.namespace(agent_namespace, "--agent-namespace")
-    if agent_image is not None:
-        names.image_reference(agent_image)
-    return agent_namespace, agent_image
+    settings = agent_settings(agent_image, agent_namespace, os.environ)
+    namespace = DEFAULT_NAMESPACE
+    if settings.namespace is not None:
+        namespace = names.namespace(settings.namespace.value, settings.namespace.source)
+    image = None
+    if settings.image is not None:
+        image = names.image_reference(settings.image.value, settings.image.source)
+    return namespace, image
 
 
 def connect(kubeconfig: str | None, context: str | None) -> ClusterPort:

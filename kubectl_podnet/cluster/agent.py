@@ -159,6 +159,7 @@ class AgentManager:
         self.progress = progress
         self._lock = threading.Lock()  # nodes run in parallel; the DaemonSet is ensured once
         self._ensured: Obj | PodnetError | None = None
+        self.created = False  # this manager created the DaemonSet (what `inspect --cleanup` undoes)
 
     def objects(self) -> list[Obj]:
         return agent_objects(self.namespace, self.image or DEFAULT_IMAGE)
@@ -211,6 +212,7 @@ class AgentManager:
             return last.action, _daemonset(self.namespace, last.image)
 
         done, _ = self._converge("DaemonSet", self.namespace, AGENT_NAME, decide)
+        self.created = self.created or done == "created"  # a racing run that created it first keeps it
         plain = {"created": "installing", "configured": "configuring"}.get(done)
         return done, "" if last.why in ("", plain) else last.why
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from kubectl_podnet.cluster.manifests import CONTAINER
 from kubectl_podnet.cluster.payload import Payload, build_payload
 from kubectl_podnet.cluster.pod import inspect_request
 from kubectl_podnet.cluster.port import ClusterPort, Obj
+from kubectl_podnet.cluster.selection import Selection, select_pods, skip_reason
 from kubectl_podnet.envelope import parse_envelope, report_from
 from kubectl_podnet.errors import AgentError, ClusterError, NoPodProcess, PodnetError
 from kubectl_podnet.model import InspectRequest, PodNetReport
@@ -97,23 +99,12 @@ def run_agent_on(
         raise
 
 
-def select_pods(cluster: ClusterPort, namespace: str, names: list[str], selector: str | None) -> list[Obj | PodOutcome]:
-    """The pods asked for, by name (a missing one becomes its error) or by label selector."""
-    if selector:
-        pods: list[Obj | PodOutcome] = list(cluster.list_pods(namespace, selector))
-        if not pods:
-            raise ClusterError(f"no pod in namespace {namespace} matches {selector!r}")
-        return pods
-    found: list[Obj | PodOutcome] = []
-    for name in names:
-        try:
-            found.append(cluster.read_pod(namespace, name))
-        except PodnetError as exc:
-            found.append(PodOutcome(namespace, name, exc))
-    return found
-
-
 MAX_PARALLEL = 8
+Tally = Callable[[int, int], None]  # pods done, pods in all
+
+
+def _no_tally(done: int, total: int) -> None:
+    return None
 
 
 def why_no_process(cluster: ClusterPort, pod: Obj, error: NoPodProcess) -> PodnetError:
@@ -154,40 +145,61 @@ def _inspect_node(
             for (_, _, pod), answer in zip(batch, answers)]
 
 
+def _slim(pod: Obj) -> Obj:
+    """What why_no_process needs of a pod: a sweep of 30,000 pods keeps no more of each."""
+    meta = pod["metadata"]
+    return {"metadata": {key: meta.get(key) for key in ("namespace", "name", "uid")}}
+
+
 def inspect_pods(
     cluster: ClusterPort,
-    namespace: str,
-    names: list[str],
-    selector: str | None,
+    selection: Selection,
     agents: AgentManager,
     timeout: float,
     install: bool,
     progress: Progress,
     max_parallel: int = MAX_PARALLEL,
+    tally: Tally = _no_tally,
 ) -> list[PodOutcome]:
-    """Every pod asked for, in order, each with its report or its own error."""
-    pods: list[tuple[str, str]] = []
+    """Every pod selected, in order, each with its report, its own error, or why a sweep skipped it.
+
+    `tally(done, total)` is called as pods are done: at once for those needing no agent,
+    then as each node's batch comes back (nodes finish in any order).
+    """
+    pods: list[tuple[str, str, str | None]] = []
     outcomes: dict[int, Outcome] = {}
     by_node: dict[str, list[tuple[int, InspectRequest, Obj]]] = {}
-    for pod in select_pods(cluster, namespace, names, selector):
+    selected = select_pods(cluster, selection)
+    for pod in selected:
         index = len(pods)
         if isinstance(pod, PodOutcome):
-            pods.append((pod.namespace, pod.name))
+            pods.append((pod.namespace, pod.name, None))
             outcomes[index] = pod.outcome
             continue
-        pods.append((pod["metadata"].get("namespace", namespace), pod["metadata"]["name"]))
+        node = pod.get("spec", {}).get("nodeName")
+        pods.append((pod["metadata"].get("namespace", selection.namespace or ""), pod["metadata"]["name"], node))
+        skipped = skip_reason(pod, agents.namespace) if selection.sweep else None
+        if skipped is not None:
+            outcomes[index] = skipped
+            continue
         try:
             request = inspect_request(pod)
         except PodnetError as exc:
             outcomes[index] = exc
             continue
-        by_node.setdefault(request.node or "", []).append((index, request, pod))
+        by_node.setdefault(request.node or "", []).append((index, request, _slim(pod)))
+    del selected  # the raw pods: the requests carry what the agents need
+    total, done = len(pods), len(outcomes)
+    tally(done, total)
     with ThreadPoolExecutor(max_workers=max(1, min(max_parallel, len(by_node) or 1))) as pool:
-        futures = [(batch, pool.submit(_inspect_node, cluster, agents, node, batch, timeout, install, progress))
-                   for node, batch in by_node.items()]
-        for batch, future in futures:
+        futures = {pool.submit(_inspect_node, cluster, agents, node, batch, timeout, install, progress): batch
+                   for node, batch in by_node.items()}
+        for future in as_completed(futures):
+            batch = futures[future]
             outcomes.update((index, answer) for (index, _, _), answer in zip(batch, future.result()))
-    return [PodOutcome(ns, name, outcomes[index]) for index, (ns, name) in enumerate(pods)]
+            done += len(batch)
+            tally(done, total)
+    return [PodOutcome(ns, name, outcomes[index], node) for index, (ns, name, node) in enumerate(pods)]
 
 
 def inspect_pod(
@@ -200,7 +212,7 @@ def inspect_pod(
     progress: Progress,
 ) -> PodNetReport:
     """One pod: its report, or its error raised."""
-    (item,) = inspect_pods(cluster, namespace, [name], None, agents, timeout, install, progress)
+    (item,) = inspect_pods(cluster, Selection(namespace, (name,)), agents, timeout, install, progress)
     if isinstance(item.outcome, PodnetError):
         raise item.outcome
     if isinstance(item.outcome, Skipped):  # only a sweep skips; a pod asked for by name is inspected or fails

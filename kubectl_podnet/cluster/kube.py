@@ -30,6 +30,7 @@ from kubectl_podnet.errors import AlreadyExists, ClusterError, Conflict, PodnetE
 
 _CHUNK = 256 * 1024  # larger websocket frames get the connection reset
 REQUEST_TIMEOUT = 20.0  # one API call, connect and read each; never retried behind our back
+_PAGE = 500  # pods per list page (kubectl get uses 500 too)
 # kind -> (collection path with {namespace} when namespaced)
 _PATHS = {
     "Namespace": "/api/v1/namespaces",
@@ -228,10 +229,22 @@ class KubeCluster:
         assert found is not None
         return found
 
-    def list_pods(self, namespace: str, label_selector: str, node: str | None = None) -> list[Obj]:
-        query = [("labelSelector", label_selector)] + ([("fieldSelector", f"spec.nodeName={node}")] if node else [])
-        found = self._request("GET", self._path("Pod", namespace), f"pods in {namespace}", query) or {}
-        return list(found.get("items") or [])
+    def list_pods(self, namespace: str | None, label_selector: str, node: str | None = None) -> list[Obj]:
+        """Pods of a namespace (None: all), in pages of _PAGE so a big cluster's list never
+        arrives as one response the API server has to build, and we to parse, at once."""
+        path = self._path("Pod", namespace) if namespace is not None else "/api/v1/pods"
+        what = f"pods in {namespace}" if namespace is not None else "pods in all namespaces"
+        query: list[tuple[str, Any]] = [("limit", _PAGE)]
+        query += [("labelSelector", label_selector)] if label_selector else []
+        query += [("fieldSelector", f"spec.nodeName={node}")] if node else []
+        items: list[Obj] = []
+        token = ""
+        while True:
+            found = self._request("GET", path, what, query + ([("continue", token)] if token else [])) or {}
+            items += found.get("items") or []
+            token = str((found.get("metadata") or {}).get("continue") or "")
+            if not token:
+                return items
 
     def list_events(self, namespace: str, involved_kind: str, involved_name: str, reason: str) -> list[Obj]:
         selector = f"involvedObject.kind={involved_kind},involvedObject.name={involved_name},reason={reason}"

@@ -37,6 +37,13 @@ def pod_name(value: str) -> str:
     return value
 
 
+def node_name(value: str, option: str = "--node") -> str:
+    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+        raise UsageError(f"{option} {value!r} is not a valid node name: a DNS-1123 subdomain (lowercase letters, "
+                         "digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters)")
+    return value
+
+
 def namespace(value: str, option: str = "-n") -> str:
     if len(value) > 63 or not _DNS1123_LABEL.match(value):
         raise UsageError(
