@@ -144,15 +144,18 @@ class FakeCluster:
         # installed kubectl_podnet or pyroute2) out, so only the sent payload can be imported
         env.pop("PYTHONPATH", None)
         program = [sys.executable, "-I", "-S"] if argv[0] == "python3" else [argv[0]]
-        done = subprocess.run(
-            [*program, *argv[1:]],
-            input=stdin,
-            capture_output=True,
-            timeout=timeout,
-            preexec_fn=enter,
-            env=env,
-            check=False,
-        )
+        try:
+            done = subprocess.run(
+                [*program, *argv[1:]],
+                input=stdin,
+                capture_output=True,
+                timeout=timeout,
+                preexec_fn=enter,
+                env=env,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:  # what the real adapter's deadline says
+            raise ClusterError(f"exec in pod {namespace}/{pod}: no answer within {timeout:.0f}s") from exc
         return ExecResult(exit_code=done.returncode, stdout=done.stdout, stderr=done.stderr.decode(errors="replace"))
 
     # ---- helpers for tests -----------------------------------------------------------

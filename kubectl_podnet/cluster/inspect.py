@@ -62,21 +62,26 @@ def run_agent(
     request_json = json.dumps([to_json(r) for r in requests], separators=(",", ":"))
     where = f"pod {agent.namespace}/{agent.name}"
     envelope, sent = _exec_agent(cluster, agent, request_json, timeout, progress, payload or build_payload())
+    return AgentRun(outcomes=outcomes_from(envelope, len(requests), where, agent.node), sent_payload=sent)
+
+
+def outcomes_from(envelope: dict[str, Any], expected: int, where: str, node: str | None) -> list[Outcome]:
+    """A batch answer: one report or error per request, or the whole batch's error raised. Pure."""
     if envelope.get("kind") != "AgentResultList":
-        report_from(envelope, where, agent.node)  # a whole-batch failure: raises it
-        raise ClusterError(f"the agent in {where} answered one result for {len(requests)} requests")
+        report_from(envelope, where, node)  # a whole-batch failure: raises it
+        raise AgentError(f"the agent in {where} answered one result for {expected} requests")
     items = envelope.get("items")
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise AgentError(f"the agent in {where} answered an AgentResultList without a list of results")
-    if len(items) != len(requests):
-        raise ClusterError(f"the agent in {where} answered {len(items)} results for {len(requests)} requests")
+    if len(items) != expected:
+        raise AgentError(f"the agent in {where} answered {len(items)} results for {expected} requests")
     outcomes: list[Outcome] = []
     for item in items:
         try:
-            outcomes.append(report_from(item, where, agent.node))
+            outcomes.append(report_from(item, where, node))
         except PodnetError as exc:
             outcomes.append(exc)
-    return AgentRun(outcomes=outcomes, sent_payload=sent)
+    return outcomes
 
 
 def run_agent_on(

@@ -88,7 +88,8 @@ def transport_problem(exc: BaseException, server: str, ca: str, timeout: float) 
     host = urlsplit(server).hostname or server
     if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
         detail = text.split("certificate verify failed:", 1)[-1].split("(_ssl.c", 1)[0].strip(" ')\"")
-        return f"TLS verification of {server} failed ({detail or 'certificate verify failed'}; name checked: {host}; CA: {ca})"
+        detail = detail.rstrip('.') or 'certificate verify failed'
+        return f"TLS verification of {server} failed ({detail}; name checked: {host}; CA: {ca})"
     if any(isinstance(c, ConnectionRefusedError) for c in chain) or "Connection refused" in text:
         return f"connection to {server} refused (is the API server running, and is this the right address?)"
     if any(isinstance(c, urllib3.exceptions.NameResolutionError) for c in chain) or "Name or service not known" in text:

@@ -37,7 +37,8 @@ def validate(request: InspectRequest) -> None:
     if not _UID.match(request.pod_uid):
         raise UsageError(f"pod uid {request.pod_uid!r} is not a lowercase UUID (or a static pod's 32-hex config hash)")
     for ref in request.containers:
-        if not _CONTAINER_ID.match(ref.id):
+        not_run_yet = ref.id == "" and ref.status is not None and ref.status.state != "running"
+        if not (_CONTAINER_ID.match(ref.id) or not_run_yet):
             raise UsageError(f"container id {ref.id!r} is not 64 lowercase hex digits (strip 'containerd://')")
     for address in request.pod_ips:
         try:
