@@ -24,11 +24,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
+from kubectl_podnet.cluster import bootstrap
 from kubectl_podnet.cluster.manifests import (
     AGENT_NAME,
+    CONTAINER,
     DEFAULT_IMAGE,
     DEFAULT_NAMESPACE,
     LABEL_SELECTOR,
@@ -137,6 +140,26 @@ def pod_problem(pod: Obj) -> str | None:
         if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
             return f"pending: {condition.get('message') or condition.get('reason')}"
     return f"{status.get('phase', 'Pending')}"
+
+
+def last_used_text(stamp: str, now: float) -> str:
+    """The bootstrap's stamp ("EPOCH DIGEST", or "never") as people read it. Pure."""
+    words = stamp.split()
+    if not words or words[0] == "never":
+        return "not used since it started"
+    try:
+        when = int(words[0])
+    except ValueError:
+        return f"last use unknown (stamp {stamp.strip()[:40]!r})"
+    ago = max(0, int(now) - when)
+    for unit, seconds in (("d", 86400), ("h", 3600), ("m", 60)):
+        if ago >= seconds:
+            span = f"{ago // seconds}{unit}"
+            break
+    else:
+        span = f"{ago}s"
+    stamp_time = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(when))
+    return f"last used {span} ago ({stamp_time})"
 
 
 def newest_event(events: list[Obj], uid: str | None) -> Obj | None:
@@ -359,7 +382,7 @@ class AgentManager:
         pod = self.pod_on(agent.node)
         return pod is not None and pod["metadata"]["name"] == agent.name
 
-    def status(self) -> list[str]:
+    def status(self, max_parallel: int = 8, timeout: float = 10) -> list[str]:
         daemonset = self.installed()
         if daemonset is None:
             return [f"not installed (namespace {self.namespace})"]
@@ -369,12 +392,28 @@ class AgentManager:
             f"spec revision {revision_of(daemonset)} (this plugin's: {SPEC_REVISION}), "
             f"{st.get('numberReady', 0)}/{st.get('desiredNumberScheduled', 0)} ready"
         ]
-        for pod in self.cluster.list_pods(self.namespace, LABEL_SELECTOR):
+        pods = self.cluster.list_pods(self.namespace, LABEL_SELECTOR)
+        now = time.time()
+        with ThreadPoolExecutor(max_workers=max(1, min(max_parallel, len(pods) or 1))) as pool:
+            used = list(pool.map(lambda pod: self._last_used(pod, now, timeout), pods))
+        for pod, last in zip(pods, used):
             node = pod.get("spec", {}).get("nodeName") or "(unscheduled)"
-            lines.append(f"  {pod['metadata']['name']} on {node}: {pod_problem(pod) or 'Running'}")
+            lines.append(f"  {pod['metadata']['name']} on {node}: {pod_problem(pod) or 'Running'}"
+                         + (f", {last}" if last else ""))
         if not st.get("numberReady"):
             refused = newest_event(self.cluster.list_events(self.namespace, "DaemonSet", AGENT_NAME, "FailedCreate"),
                                    daemonset["metadata"].get("uid"))
             if refused is not None:
                 lines.append(f"  cannot create its pods: {refused.get('message')}")
         return lines
+
+    def _last_used(self, pod: Obj, now: float, timeout: float) -> str | None:
+        """When inspect last ran in this agent pod (the stamp the bootstrap leaves), read by one exec."""
+        if not pod_ready(pod):
+            return None
+        try:
+            done = self.cluster.exec(self.namespace, pod["metadata"]["name"], CONTAINER, bootstrap.last_used_command(),
+                                     None, timeout)
+        except PodnetError as exc:
+            return f"last use unknown ({exc.one_line()})"
+        return last_used_text(done.stdout.decode(errors="replace"), now)

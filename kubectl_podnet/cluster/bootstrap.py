@@ -6,6 +6,11 @@ length-framed zip, checked against its sha256 and kept in the pod under that has
 run names the hash it wants: a warm pod runs it at once (one exec, nothing sent), a
 cold one answers NEED_PAYLOAD and the client sends it once. The code on the node is
 therefore always exactly the plugin's, and nobody builds or pushes an image.
+
+Each run also stamps `last-used` in the cache dir (the time and the code's hash): the
+cheapest record of use there is. It costs inspect no API call and no RBAC beyond the
+exec it already makes, and `agent status` reads it back with one exec per agent pod
+(LAST_USED). It lives as long as the agent pod, as the cache does.
 """
 
 from __future__ import annotations
@@ -26,6 +31,14 @@ def say(code, **extra):
 
 if len(digest) != 64 or digest.strip("0123456789abcdef"):
     say(2, error={"kind": "UsageError", "message": "the payload digest is not a sha256"})
+
+try:  # when this agent was last used: a stamp, never a reason to fail the run
+    import time
+    with open(os.path.join(cache, ".last-used.%d" % os.getpid()), "w") as stamp:
+        stamp.write("%d %s\n" % (time.time(), digest))
+    os.replace(stamp.name, os.path.join(cache, "last-used"))
+except OSError:
+    pass
 
 if not os.path.isdir(home):
     if mode != "install":
@@ -58,8 +71,21 @@ sys.exit(main(["--request", request]))
 """
 
 
+LAST_USED = r"""
+import os
+try:
+    print(open(os.path.join(os.environ.get("PODNET_CACHE", "/var/cache/podnet"), "last-used")).read().strip())
+except OSError:
+    print("never")
+"""
+
+
 def command(digest: str, mode: str, request_json: str) -> list[str]:
     return ["python3", "-c", SCRIPT, digest, mode, request_json]
+
+
+def last_used_command() -> list[str]:
+    return ["python3", "-c", LAST_USED]
 
 
 def frame(payload: bytes) -> bytes:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from kubectl_podnet.cluster import bootstrap
-from kubectl_podnet.cluster.agent import AgentPod
+from kubectl_podnet.cluster.agent import AgentManager, AgentPod, last_used_text
 from kubectl_podnet.cluster.inspect import run_agent
 from kubectl_podnet.cluster.payload import Payload, build_payload
 from kubectl_podnet.errors import AgentError, NodeError
@@ -133,3 +134,37 @@ def test_a_digest_that_is_not_a_sha256_is_refused_before_touching_the_cache(tmp_
     assert done.returncode == 2
     assert json.loads(done.stdout)["error"]["message"] == "the payload digest is not a sha256"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_each_run_stamps_when_the_agent_was_last_used_and_status_reads_it(tmp_path: Path) -> None:
+    cluster = FakeCluster(cache_dir=str(tmp_path))
+    manager = AgentManager(cluster)
+    manager.install()
+    cluster.add_pod(running_agent_pod("node-1"))
+    assert manager.status()[1] == "  podnet-agent-x1 on node-1: Running, not used since it started"
+    done = _boot(tmp_path, "run")  # a cold run: it answers NEED_PAYLOAD, and it was a use all the same
+    assert done.returncode == bootstrap.NEED_PAYLOAD
+    when, digest = (tmp_path / "last-used").read_text().split()
+    assert digest == build_payload().digest and abs(int(when) - time.time()) < 3600
+    assert manager.status()[1].startswith("  podnet-agent-x1 on node-1: Running, last used ")
+    assert [p.name for p in tmp_path.iterdir()] == ["last-used"]  # the stamp's temporary file is gone
+
+
+def test_a_read_only_cache_never_fails_a_run_for_its_stamp(tmp_path: Path) -> None:
+    done = _boot(tmp_path / "missing", "run")
+    assert done.returncode == bootstrap.NEED_PAYLOAD
+
+
+@pytest.mark.parametrize(
+    ("stamp", "text"),
+    [
+        ("never", "not used since it started"),
+        ("", "not used since it started"),
+        (f"{1_800_000_000 - 42} {'a' * 64}", "last used 42s ago (2027-01-15 07:59:18 UTC)"),
+        (f"{1_800_000_000 - 3 * 3600 - 5} {'a' * 64}", "last used 3h ago (2027-01-15 04:59:55 UTC)"),
+        (f"{1_800_000_000 - 2 * 86400} x", "last used 2d ago (2027-01-13 08:00:00 UTC)"),
+        ("garbage here", "last use unknown (stamp 'garbage here')"),
+    ],
+)
+def test_the_stamp_reads_as_a_time_ago(stamp: str, text: str) -> None:
+    assert last_used_text(stamp, 1_800_000_000) == text

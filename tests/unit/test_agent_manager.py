@@ -333,7 +333,7 @@ def test_status_lists_the_daemonset_and_its_pods() -> None:
     lines = manager.status()
     assert lines[0].startswith(f"DaemonSet podnet-system/podnet-agent: image docker.io/library/python:3.12-slim, "
                                f"spec revision {SPEC_REVISION}")
-    assert lines[1] == "  podnet-agent-x1 on node-1: Running"
+    assert lines[1] == "  podnet-agent-x1 on node-1: Running, not used since it started"
 
 
 def test_an_agent_pod_replaced_while_waiting_is_reported() -> None:

@@ -219,3 +219,80 @@ def test_max_parallel_is_bounded(cli: SimulatedCluster, capsys: pytest.CaptureFi
     assert main(["inspect", "-A", "--max-parallel", "0"]) == 2
     assert main(["inspect", "-A", "--max-parallel", "65"]) == 2
     capsys.readouterr()
+
+
+# ---- --cleanup and the agent's settings --------------------------------------------------
+
+@pytest.fixture
+def bare(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> SimulatedCluster:
+    """A cluster without the agent: this run installs it."""
+    cluster = SimulatedCluster(3, 2, installed=False)
+    monkeypatch.setattr(cluster_opts, "connect", lambda kubeconfig, context: cluster)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    for name in ("PODNET_AGENT_IMAGE", "PODNET_AGENT_NAMESPACE", "PODNET_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    return cluster
+
+
+def _agent_left(cluster: SimulatedCluster, namespace: str = "podnet-system") -> list[Any]:
+    return [key for key in list(cluster.objects) + list(cluster.pods) if namespace in key]
+
+
+def test_cleanup_removes_the_agent_this_run_installed(bare: SimulatedCluster,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", "-A", "--cleanup"]) == 0
+    assert _agent_left(bare) == []
+    captured = capsys.readouterr()
+    assert "--cleanup: removing the podnet agent this run installed in podnet-system" in captured.err
+    assert captured.out.endswith("6 pods: 6 passed, 0 failed a check, 0 could not be inspected, 0 skipped\n")
+
+
+def test_cleanup_leaves_an_agent_that_was_there_before(cli: SimulatedCluster,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    before = _agent_left(cli)
+    main(["inspect", "--node", "node-0000", "--cleanup"])
+    assert _agent_left(cli) == before and before
+    assert "was there before this run; left as it is" in capsys.readouterr().err
+
+
+def test_without_cleanup_the_agent_this_run_installed_stays(bare: SimulatedCluster) -> None:
+    assert main(["inspect", "-A", "-q"]) == 0
+    assert ("DaemonSet", "podnet-system", "podnet-agent") in bare.objects
+
+
+def test_the_agent_namespace_comes_from_the_environment(bare: SimulatedCluster, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PODNET_AGENT_NAMESPACE", "ops-podnet")
+    assert main(["inspect", "--all", "-n", "team-00", "-q"]) == 0
+    assert ("DaemonSet", "ops-podnet", "podnet-agent") in bare.objects
+    assert not [key for key in bare.objects if key[1] == "podnet-system"]
+    capsys.readouterr()
+
+
+def test_the_agent_image_comes_from_the_config_file_and_the_flag_wins(
+    bare: SimulatedCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "kubectl-podnet").mkdir()
+    (tmp_path / "kubectl-podnet" / "config.yaml").write_text("agentImage: mirror.example/python:3.12-slim\n")
+    assert main(["agent", "install"]) == 0
+    daemonset = bare.objects[("DaemonSet", "podnet-system", "podnet-agent")]
+    assert daemonset["spec"]["template"]["spec"]["containers"][0]["image"] == "mirror.example/python:3.12-slim"
+    assert main(["agent", "install", "--print-only", "--agent-image", "other.example/python:3.12"]) == 0
+    assert "image: other.example/python:3.12\n" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("PODNET_AGENT_IMAGE", "Not An Image", "PODNET_AGENT_IMAGE 'Not An Image' is not a valid image reference"),
+        ("PODNET_AGENT_NAMESPACE", "Ops_NS", "PODNET_AGENT_NAMESPACE 'Ops_NS' is not a valid namespace"),
+    ],
+)
+def test_a_bad_setting_in_the_environment_is_refused_naming_it(
+    bare: SimulatedCluster, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main(["inspect", "-A"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
