@@ -16,7 +16,6 @@ not ready, and an exec that never answers (slow: it answers only after the timeo
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import threading
@@ -109,6 +108,7 @@ class SimulatedCluster(FakeCluster):
         self.exec_count = 0
         self._count = threading.Lock()
         self._by_node: dict[str, list[tuple[str, str]]] = {}
+        self._encoded: dict[tuple[str, str], str] = {}
         self.agent_missing, self.agent_not_ready = set(agent_missing), set(agent_not_ready)
         self.on_write = self._daemonset_controller
         if installed:
@@ -148,6 +148,7 @@ class SimulatedCluster(FakeCluster):
         super().add_pod(pod)
         key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
         self._by_node.setdefault(pod["spec"].get("nodeName") or "", []).append(key)
+        self._encoded[key] = json.dumps(pod)  # what the API server sends; a list decodes it afresh
 
     def read_pod(self, namespace: str, name: str) -> Obj:
         self._call()
@@ -165,7 +166,7 @@ class SimulatedCluster(FakeCluster):
         self._call()
         keys = self._by_node.get(node, []) if node is not None else sorted(self.pods)
         return [
-            copy.deepcopy(self.pods[key]) for key in keys
+            json.loads(self._encoded[key]) for key in keys
             if key in self.pods  # the index keeps pods deleted since
             and (namespace is None or key[0] == namespace)
             and selector_matches(label_selector, self.pods[key]["metadata"].get("labels") or {})

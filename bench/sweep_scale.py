@@ -1,0 +1,120 @@
+"""Benchmark (not a test): a sweep (`inspect -A`) of a simulated 1,000-node cluster.
+
+One machine cannot hold a cluster of 1,000 nodes x 30 pods, so the API server and the
+agents are tests/simulated.py's SimulatedCluster: every API call sleeps `--api-latency`,
+every exec `--exec-latency` (then answers a report per pod), and a few nodes are dead
+(agent missing, agent not ready, exec that never answers) and cost `--timeout` each.
+Everything of ours between them is real: selection, skipping, grouping by node, the
+bounded parallel execs, the agent manager's warm path and waits, the envelope and
+report decoding, and the renderers (the table and JUnit XML of every pod).
+
+For each --max-parallel it prints the sweep's wall time (median of --rounds, the
+settings alternating round by round) beside the bound ceil(nodes / max_parallel) x
+exec time, the overhead over it, and, in a separate traced run (tracemalloc slows
+Python, so it is never the timed one), the client's peak memory: allocations during the
+sweep and the rendering, the simulated API server's own store excluded.
+
+    .venv/bin/python bench/sweep_scale.py [--nodes 1000] [--pods 30] [--max-parallel 8 32 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/ is not installed
+
+from kubectl_podnet.cluster.agent import AgentManager  # noqa: E402
+from kubectl_podnet.cluster.inspect import inspect_pods  # noqa: E402
+from kubectl_podnet.cluster.selection import Selection  # noqa: E402
+from kubectl_podnet.outcome import PodOutcome, verdict_word  # noqa: E402
+from kubectl_podnet.render.junit import render_junit  # noqa: E402
+from kubectl_podnet.render.summary import render_summary  # noqa: E402
+from tests.simulated import SimulatedCluster  # noqa: E402
+
+
+def _cluster(args: argparse.Namespace) -> SimulatedCluster:
+    dead = args.dead
+    return SimulatedCluster(
+        args.nodes, args.pods, api_latency=args.api_latency, exec_latency=args.exec_latency,
+        agent_missing=tuple(range(0, dead)), agent_not_ready=tuple(range(dead, 2 * dead)),
+        exec_hangs=tuple(range(2 * dead, 3 * dead)), finished_every=10,
+    )
+
+
+def _sweep(cluster: SimulatedCluster, args: argparse.Namespace, parallel: int) -> tuple[float, list[PodOutcome]]:
+    started = time.monotonic()
+    outcomes = inspect_pods(cluster, Selection(None), AgentManager(cluster), args.timeout, True, lambda _: None,
+                            max_parallel=parallel)
+    return time.monotonic() - started, outcomes
+
+
+def _traced(cluster: SimulatedCluster, args: argparse.Namespace, parallel: int) -> tuple[int, int, int]:
+    """Peak bytes allocated by the sweep, and by sweep plus both renderings; output sizes."""
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    _, outcomes = _sweep(cluster, args, parallel)
+    sweep_peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.reset_peak()
+    table, junit = render_summary(outcomes), render_junit(outcomes)
+    render_peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    return sweep_peak, max(sweep_peak, render_peak), len(table) + len(junit)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=1000)
+    parser.add_argument("--pods", type=int, default=30, help="running pods per node")
+    parser.add_argument("--max-parallel", type=int, nargs="+", default=[8, 32, 64])
+    parser.add_argument("--api-latency", type=float, default=0.02, help="seconds per API call")
+    parser.add_argument("--exec-latency", type=float, default=0.5, help="seconds per agent exec")
+    parser.add_argument("--dead", type=int, default=2, help="nodes of each dead kind (3 kinds)")
+    parser.add_argument("--timeout", type=float, default=5.0, help="--timeout: what a dead node costs")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    built = time.monotonic()
+    cluster = _cluster(args)
+    print(f"simulated cluster: {args.nodes} nodes x {args.pods} pods (+ agents, + a finished pod every 10th node), "
+          f"{3 * args.dead} dead nodes; built in {time.monotonic() - built:.1f}s", flush=True)
+    print(f"latency: API call {args.api_latency * 1000:.0f} ms, exec {args.exec_latency * 1000:.0f} ms, "
+          f"dead node {args.timeout:g} s (--timeout)\n", flush=True)
+
+    walls: dict[int, list[float]] = {p: [] for p in args.max_parallel}
+    last: list[PodOutcome] = []
+    for round_ in range(args.rounds):
+        for parallel in args.max_parallel if round_ % 2 == 0 else reversed(args.max_parallel):
+            calls_before, execs_before = cluster.api_calls, cluster.exec_count
+            wall, last = _sweep(cluster, args, parallel)
+            walls[parallel].append(wall)
+            print(f"  round {round_ + 1} max-parallel {parallel:>3}: {wall:6.1f}s "
+                  f"({cluster.api_calls - calls_before} API calls, {cluster.exec_count - execs_before} execs)",
+                  flush=True)
+    kinds = Counter(verdict_word(item.outcome) for item in last)
+    print(f"\noutcomes of a sweep: {len(last)} pods: {dict(kinds)}\n")
+
+    print(f"{'max-parallel':>12}  {'bound':>8}  {'median':>8}  {'overhead':>8}  {'peak mem (sweep)':>16}  "
+          f"{'+ render':>9}  {'maxrss':>8}")
+    for parallel in args.max_parallel:
+        bound = math.ceil(args.nodes / parallel) * args.exec_latency
+        median = statistics.median(walls[parallel])
+        sweep_peak, render_peak, size = _traced(cluster, args, parallel)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{parallel:>12}  {bound:>7.1f}s  {median:>7.1f}s  {median / bound:>7.2f}x  "
+              f"{sweep_peak / 2**20:>13.0f} MiB  {render_peak / 2**20:>5.0f} MiB  {rss:>5.0f} MiB", flush=True)
+    print(f"\n(table + JUnit XML of one sweep: {size / 2**20:.0f} MiB of text; maxrss is the process's, "
+          "the simulated API server's store of every pod included)")
+
+
+if __name__ == "__main__":
+    main()
