@@ -50,11 +50,12 @@ def _cluster(args: argparse.Namespace) -> SimulatedCluster:
     )
 
 
-def _sweep(cluster: SimulatedCluster, args: argparse.Namespace, parallel: int) -> tuple[float, list[PodOutcome]]:
-    started = time.monotonic()
+def _sweep(cluster: SimulatedCluster, args: argparse.Namespace, parallel: int) -> tuple[float, float, list[PodOutcome]]:
+    """Wall time, CPU time (all threads) and the outcomes of one sweep."""
+    started, cpu = time.monotonic(), time.process_time()
     outcomes = inspect_pods(cluster, Selection(None), AgentManager(cluster), args.timeout, True, lambda _: None,
                             max_parallel=parallel)
-    return time.monotonic() - started, outcomes
+    return time.monotonic() - started, time.process_time() - cpu, outcomes
 
 
 def _traced(cluster: SimulatedCluster, args: argparse.Namespace, parallel: int) -> tuple[int, int, int]:
@@ -62,7 +63,7 @@ def _traced(cluster: SimulatedCluster, args: argparse.Namespace, parallel: int) 
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
-    _, outcomes = _sweep(cluster, args, parallel)
+    _, _, outcomes = _sweep(cluster, args, parallel)
     sweep_peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.reset_peak()
     table, junit = render_summary(outcomes), render_junit(outcomes)
@@ -91,27 +92,36 @@ def main() -> None:
           f"dead node {args.timeout:g} s (--timeout)\n", flush=True)
 
     walls: dict[int, list[float]] = {p: [] for p in args.max_parallel}
+    cpus: dict[int, list[float]] = {p: [] for p in args.max_parallel}
     last: list[PodOutcome] = []
     for round_ in range(args.rounds):
         for parallel in args.max_parallel if round_ % 2 == 0 else reversed(args.max_parallel):
             calls_before, execs_before = cluster.api_calls, cluster.exec_count
-            wall, last = _sweep(cluster, args, parallel)
+            wall, cpu, last = _sweep(cluster, args, parallel)
             walls[parallel].append(wall)
-            print(f"  round {round_ + 1} max-parallel {parallel:>3}: {wall:6.1f}s "
+            cpus[parallel].append(cpu)
+            print(f"  round {round_ + 1} max-parallel {parallel:>3}: {wall:6.1f}s wall, {cpu:5.1f}s CPU "
                   f"({cluster.api_calls - calls_before} API calls, {cluster.exec_count - execs_before} execs)",
                   flush=True)
     kinds = Counter(verdict_word(item.outcome) for item in last)
     print(f"\noutcomes of a sweep: {len(last)} pods: {dict(kinds)}\n")
 
-    print(f"{'max-parallel':>12}  {'bound':>8}  {'median':>8}  {'overhead':>8}  {'peak mem (sweep)':>16}  "
-          f"{'+ render':>9}  {'maxrss':>8}")
+    dead = 3 * args.dead
+    print("bound: ceil(nodes / max-parallel) x exec time; with dead: the same schedule when each dead node holds a")
+    print("worker for --timeout: max(timeout, (live x exec + dead x timeout) / max-parallel, ceil(live / max-parallel) x exec)\n")
+    print(f"{'max-parallel':>12}  {'bound':>7}  {'w/ dead':>7}  {'median':>7}  {'/bound':>6}  {'/w dead':>7}  {'CPU':>6}  "
+          f"{'peak mem: sweep':>15}  {'+ render':>8}  {'maxrss':>8}")
     for parallel in args.max_parallel:
         bound = math.ceil(args.nodes / parallel) * args.exec_latency
+        live = args.nodes - dead
+        with_dead = max(args.timeout if dead else 0, (live * args.exec_latency + dead * args.timeout) / parallel,
+                        math.ceil(live / parallel) * args.exec_latency)
         median = statistics.median(walls[parallel])
         sweep_peak, render_peak, size = _traced(cluster, args, parallel)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{parallel:>12}  {bound:>7.1f}s  {median:>7.1f}s  {median / bound:>7.2f}x  "
-              f"{sweep_peak / 2**20:>13.0f} MiB  {render_peak / 2**20:>5.0f} MiB  {rss:>5.0f} MiB", flush=True)
+        print(f"{parallel:>12}  {bound:>6.1f}s  {with_dead:>6.1f}s  {median:>6.1f}s  {median / bound:>5.2f}x  "
+              f"{median / with_dead:>6.2f}x  {statistics.median(cpus[parallel]):>5.1f}s  "
+              f"{sweep_peak / 2**20:>11.0f} MiB  {render_peak / 2**20:>4.0f} MiB  {rss:>4.0f} MiB", flush=True)
     print(f"\n(table + JUnit XML of one sweep: {size / 2**20:.0f} MiB of text; maxrss is the process's, "
           "the simulated API server's store of every pod included)")
 

@@ -28,20 +28,21 @@ _REFERENCE = re.compile(
 _NAME_MAX = 255
 
 
-def pod_name(value: str) -> str:
+def _subdomain(value: str, what: str) -> str:
     if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
         raise UsageError(
-            f"pod name {value!r} is not valid: a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', "
+            f"{what} {value!r} is not valid: a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', "
             "starting and ending with a letter or digit, at most 253 characters)"
         )
     return value
 
 
+def pod_name(value: str) -> str:
+    return _subdomain(value, "pod name")
+
+
 def node_name(value: str, option: str = "--node") -> str:
-    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
-        raise UsageError(f"{option} {value!r} is not a valid node name: a DNS-1123 subdomain (lowercase letters, "
-                         "digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters)")
-    return value
+    return _subdomain(value, f"{option} (a node name)")
 
 
 def namespace(value: str, option: str = "-n") -> str:

@@ -205,7 +205,7 @@ def test_inspect_node_in_json_lists_the_nodes_pods_of_every_namespace(
         (["web", "-A"], "give pod names or a selection (-l, --all, -A, --node), not both"),
         (["web", "--node", "node-0001"], "give pod names or a selection (-l, --all, -A, --node), not both"),
         ([], "name a pod (or several), or select pods with -l, --all, -A or --node"),
-        (["--node", "Node_1"], "--node 'Node_1' is not a valid node name"),
+        (["--node", "Node_1"], "--node (a node name) 'Node_1' is not valid: a DNS-1123 subdomain"),
     ],
 )
 def test_bad_selections_are_usage_errors(cli: SimulatedCluster, capsys: pytest.CaptureFixture[str],
