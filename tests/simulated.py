@@ -106,6 +106,7 @@ class SimulatedCluster(FakeCluster):
         self.hanging = {self.node_names[i] for i in exec_hangs}
         self.api_calls = 0
         self.exec_count = 0
+        self.agent_cpu = 0.0  # seconds of CPU the simulated agents spent writing their answers
         self._count = threading.Lock()
         self._by_node: dict[str, list[tuple[str, str]]] = {}
         self._encoded: dict[tuple[str, str], str] = {}
@@ -187,6 +188,7 @@ class SimulatedCluster(FakeCluster):
             time.sleep(timeout)  # kube.exec's own deadline, as the real adapter keeps it
             raise ClusterError(f"exec in pod {namespace}/{pod}: no answer within {timeout:.0f}s")
         time.sleep(self.exec_latency)
+        started = time.thread_time()
         requests = json.loads(argv[5])  # bootstrap.command: python3 -c SCRIPT DIGEST MODE REQUEST
         items = []
         for request in requests:
@@ -194,5 +196,8 @@ class SimulatedCluster(FakeCluster):
                       .replace("@NAME@", request["name"]).replace("@NODE@", request["node"]))
             items.append(f'{{"apiVersion":"podnet/v1","kind":"AgentResult","exitCode":0,"report":{report},"error":null}}')
         out = '{"apiVersion":"podnet/v1","kind":"AgentResultList","exitCode":0,"items":[' + ",".join(items) + "]}\n"
-        return ExecResult(exit_code=0, stdout=out.encode(), stderr="")
+        encoded = out.encode()
+        with self._count:  # the agent's CPU, not the client's: the bench subtracts it
+            self.agent_cpu += time.thread_time() - started
+        return ExecResult(exit_code=0, stdout=encoded, stderr="")
 

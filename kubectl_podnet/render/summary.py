@@ -3,7 +3,7 @@
 The columns come from the check registry (`checks.CHECKS`), so a new check gets its
 column the day it is registered. Below the table, one line per thing to act on: a failed
 or warning check (its summary and fix) and a pod that could not be inspected (its error).
-Skipped pods carry their phase in the verdict column. Plain text, no colour, no terminal
+Skipped pods carry their phase (or, running, why) in the verdict column. Plain text, no colour, no terminal
 probing: byte-stable and tested as exact strings.
 """
 
@@ -32,7 +32,9 @@ def _row(item: PodOutcome) -> list[str]:
     else:
         cells += ["-"] * len(CHECK_IDS)
     word = verdict_word(outcome)
-    cells.append(f"{word} ({outcome.phase})" if isinstance(outcome, Skipped) else word)
+    if isinstance(outcome, Skipped):  # a phase says it for a pod not running; a running one needs the reason
+        word += f" ({outcome.phase if outcome.phase != 'Running' else outcome.reason})"
+    cells.append(word)
     return cells
 
 

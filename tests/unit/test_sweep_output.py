@@ -149,3 +149,8 @@ def test_an_error_that_is_not_the_agents_still_errors_every_check(tmp_path: obje
     xml = render_junit([PodOutcome("shop", "gone", ClusterError("pod shop/gone: not found"))])
     (suite,) = _parse(xml, tmp_path)
     assert suite.errors == len(CHECK_IDS) and all(case.result[0].type == "ClusterError" for case in suite)
+
+
+def test_a_skipped_pod_that_runs_says_why_instead_of_its_phase() -> None:
+    agent = PodOutcome("podnet-system", "podnet-agent-x1", Skipped("Running", "the podnet agent itself"), "node-1")
+    assert render_summary([agent]).splitlines()[1].endswith("SKIPPED (the podnet agent itself)")
