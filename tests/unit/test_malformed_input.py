@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubectl_podnet.checks import build_report
+from kubectl_podnet.report import build_report
 from kubectl_podnet.cluster.inspect import outcomes_from
 from kubectl_podnet.envelope import parse_envelope, report_from
 from kubectl_podnet.errors import AgentError, ExitStatus, PodnetError
