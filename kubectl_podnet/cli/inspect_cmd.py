@@ -77,7 +77,7 @@ def inspect(
     if node is not None:
         rules.node_name(node)
     agent_namespace, agent_image = cluster_opts.checked_agent(agent_namespace, agent_image)
-    cluster = cluster_opts.connect(kubeconfig, context)
+    cluster = cluster_opts.connect(kubeconfig, context, timeout)
     progress = ProgressLine(quiet=quiet)
     agents = AgentManager(cluster, agent_namespace, agent_image, progress)
     # --node alone and -A look everywhere; anything else in one namespace, the context's by default

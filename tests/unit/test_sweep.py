@@ -152,7 +152,7 @@ def test_host_network_pods_and_other_daemonsets_pods_are_inspected() -> None:
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> SimulatedCluster:
     cluster = SimulatedCluster(6, 4, agent_missing=(MISSING,), finished_every=3)
-    monkeypatch.setattr(cluster_opts, "connect", lambda kubeconfig, context: cluster)
+    monkeypatch.setattr(cluster_opts, "connect", lambda kubeconfig, context, timeout=None: cluster)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     for name in ("PODNET_AGENT_IMAGE", "PODNET_AGENT_NAMESPACE", "PODNET_CONFIG"):
         monkeypatch.delenv(name, raising=False)
@@ -227,7 +227,7 @@ def test_max_parallel_is_bounded(cli: SimulatedCluster, capsys: pytest.CaptureFi
 def bare(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> SimulatedCluster:
     """A cluster without the agent: this run installs it."""
     cluster = SimulatedCluster(3, 2, installed=False)
-    monkeypatch.setattr(cluster_opts, "connect", lambda kubeconfig, context: cluster)
+    monkeypatch.setattr(cluster_opts, "connect", lambda kubeconfig, context, timeout=None: cluster)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     for name in ("PODNET_AGENT_IMAGE", "PODNET_AGENT_NAMESPACE", "PODNET_CONFIG"):
         monkeypatch.delenv(name, raising=False)
