@@ -17,7 +17,7 @@ import copy
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from kubectl_podnet.cluster.manifests import DEFAULT_IMAGE, REVISION_LABEL, SPEC_REVISION
@@ -60,6 +60,9 @@ class FakeCluster:
             and selector_matches(label_selector, pod["metadata"].get("labels") or {})
             and (node is None or pod["spec"].get("nodeName") == node)
         ]
+
+    def iter_pods(self, namespace: str | None, label_selector: str, node: str | None = None) -> Iterator[Obj]:
+        return iter(self.list_pods(namespace, label_selector, node))
 
     def read(self, kind: str, namespace: str | None, name: str) -> Obj | None:
         self.reads.append(kind)

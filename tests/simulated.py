@@ -21,6 +21,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from kubectl_podnet.cluster.manifests import DEFAULT_NAMESPACE, agent_objects
@@ -34,6 +35,7 @@ from tests.fakes import FakeCluster, pod_from, selector_matches
 
 Obj = dict[str, Any]
 NAMESPACES = 40  # the simulated workloads spread over this many namespaces
+PAGE = 500  # pods per list page, as the real adapter asks
 
 
 def workload_pod(node: str, index: int, phase: str = "Running") -> Obj:
@@ -164,14 +166,17 @@ class SimulatedCluster(FakeCluster):
         return super().list_events(namespace, involved_kind, involved_name, reason)
 
     def list_pods(self, namespace: str | None, label_selector: str, node: str | None = None) -> list[Obj]:
-        self._call()
-        keys = self._by_node.get(node, []) if node is not None else sorted(self.pods)
-        return [
-            json.loads(self._encoded[key]) for key in keys
-            if key in self.pods  # the index keeps pods deleted since
-            and (namespace is None or key[0] == namespace)
-            and selector_matches(label_selector, self.pods[key]["metadata"].get("labels") or {})
-        ]
+        return list(self.iter_pods(namespace, label_selector, node))
+
+    def iter_pods(self, namespace: str | None, label_selector: str, node: str | None = None) -> Iterator[Obj]:
+        """Pages of PAGE pods, each an API call decoded when it arrives, as the real adapter's."""
+        keys = [key for key in (self._by_node.get(node, []) if node is not None else sorted(self.pods))
+                if key in self.pods  # the index keeps pods deleted since
+                and (namespace is None or key[0] == namespace)
+                and selector_matches(label_selector, self.pods[key]["metadata"].get("labels") or {})]
+        for start in range(0, max(1, len(keys)), PAGE):
+            self._call()
+            yield from json.loads("[" + ",".join(self._encoded[key] for key in keys[start:start + PAGE]) + "]")
 
     # ---- the agent ------------------------------------------------------------------------
 

@@ -174,8 +174,7 @@ def inspect_pods(
     pods: list[tuple[str, str, str | None]] = []
     outcomes: dict[int, Outcome] = {}
     by_node: dict[str, list[tuple[int, InspectRequest, Obj]]] = {}
-    selected = select_pods(cluster, selection)
-    for pod in selected:
+    for pod in select_pods(cluster, selection):  # a sweep's raw pods pass by a page at a time
         index = len(pods)
         if isinstance(pod, PodOutcome):
             pods.append((pod.namespace, pod.name, None))
@@ -193,7 +192,6 @@ def inspect_pods(
             outcomes[index] = exc
             continue
         by_node.setdefault(request.node or "", []).append((index, request, _slim(pod)))
-    del selected  # the raw pods: the requests carry what the agents need
     total, done = len(pods), len(outcomes)
     tally(done, total)
     with ThreadPoolExecutor(max_workers=max(1, min(max_parallel, len(by_node) or 1))) as pool:

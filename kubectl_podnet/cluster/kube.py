@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -231,21 +232,23 @@ class KubeCluster:
         return found
 
     def list_pods(self, namespace: str | None, label_selector: str, node: str | None = None) -> list[Obj]:
-        """Pods of a namespace (None: all), in pages of _PAGE so a big cluster's list never
-        arrives as one response the API server has to build, and we to parse, at once."""
+        return list(self.iter_pods(namespace, label_selector, node))
+
+    def iter_pods(self, namespace: str | None, label_selector: str, node: str | None = None) -> Iterator[Obj]:
+        """Pods of a namespace (None: all), a page of _PAGE at a time: a big cluster's list
+        never arrives as one response, and a sweep keeps no more than a page of raw pods."""
         path = self._path("Pod", namespace) if namespace is not None else "/api/v1/pods"
         what = f"pods in {namespace}" if namespace is not None else "pods in all namespaces"
         query: list[tuple[str, Any]] = [("limit", _PAGE)]
         query += [("labelSelector", label_selector)] if label_selector else []
         query += [("fieldSelector", f"spec.nodeName={node}")] if node else []
-        items: list[Obj] = []
         token = ""
         while True:
             found = self._request("GET", path, what, query + ([("continue", token)] if token else [])) or {}
-            items += found.get("items") or []
+            yield from found.get("items") or []
             token = str((found.get("metadata") or {}).get("continue") or "")
             if not token:
-                return items
+                return
 
     def list_events(self, namespace: str, involved_kind: str, involved_name: str, reason: str) -> list[Obj]:
         selector = f"involvedObject.kind={involved_kind},involvedObject.name={involved_name},reason={reason}"

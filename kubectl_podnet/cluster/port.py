@@ -12,6 +12,7 @@ created, unchanged or configured is decided by the agent manager, in pure code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 Obj = dict[str, Any]
@@ -31,6 +32,9 @@ class ClusterPort(Protocol):
 
     def list_pods(self, namespace: str | None, label_selector: str, node: str | None = None) -> list[Obj]: ...
     # namespace None: every namespace; label_selector "": every pod
+
+    def iter_pods(self, namespace: str | None, label_selector: str, node: str | None = None) -> Iterator[Obj]: ...
+    # the same pods, as the pages arrive (a sweep of a big cluster holds one page, not all)
 
     def read(self, kind: str, namespace: str | None, name: str) -> Obj | None: ...
 

@@ -14,6 +14,7 @@ the CNI's own daemons) included: they are pods like any other to the checks.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kubectl_podnet.cluster.manifests import AGENT_NAME
@@ -69,19 +70,20 @@ def skip_reason(pod: Obj, agent_namespace: str) -> Skipped | None:
     return None
 
 
-def select_pods(cluster: ClusterPort, selection: Selection) -> list[Obj | PodOutcome]:
-    """The pods asked for, by name (a missing one becomes its error) or by sweep."""
+def select_pods(cluster: ClusterPort, selection: Selection) -> Iterator[Obj | PodOutcome]:
+    """The pods asked for, by name (a missing one becomes its error), or a sweep's as the
+    pages of the list arrive. A sweep that finds nothing is an error naming what it looked for."""
     if selection.sweep:
-        pods: list[Obj | PodOutcome] = list(cluster.list_pods(selection.namespace, selection.selector or "",
-                                                              node=selection.node))
-        if not pods:
+        found_any = False
+        for pod in cluster.iter_pods(selection.namespace, selection.selector or "", node=selection.node):
+            found_any = True
+            yield pod
+        if not found_any:
             raise ClusterError(selection.describe())
-        return pods
+        return
     namespace = selection.namespace or ""
-    found: list[Obj | PodOutcome] = []
     for name in selection.names:
         try:
-            found.append(cluster.read_pod(namespace, name))
+            yield cluster.read_pod(namespace, name)
         except PodnetError as exc:
-            found.append(PodOutcome(namespace, name, exc))
-    return found
+            yield PodOutcome(namespace, name, exc)
