@@ -10,9 +10,11 @@ report decoding, and the renderers (the table and JUnit XML of every pod).
 
 For each --max-parallel it prints the sweep's wall time (median of --rounds, the
 settings alternating round by round) beside the bound ceil(nodes / max_parallel) x
-exec time, the overhead over it, and, in a separate traced run (tracemalloc slows
-Python, so it is never the timed one), the client's peak memory: allocations during the
-sweep and the rendering, the simulated API server's own store excluded.
+exec time (and the same schedule with the dead nodes' timeouts), the client's CPU time,
+and, in separate traced runs (tracemalloc slows Python, so it is never the timed one),
+the client's peak memory for the table and JUnit (a sweep keeps only the verdicts) and
+for -o json (whole reports): allocations during the sweep and the output, the simulated
+API server's own store excluded.
 
     .venv/bin/python bench/sweep_scale.py [--nodes 1000] [--pods 30] [--max-parallel 8 32 64]
 """
@@ -32,10 +34,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/ is not installed
 
+from kubectl_podnet.cli.output import Format, renderer  # noqa: E402
 from kubectl_podnet.cluster.agent import AgentManager  # noqa: E402
 from kubectl_podnet.cluster.inspect import inspect_pods  # noqa: E402
 from kubectl_podnet.cluster.selection import Selection  # noqa: E402
-from kubectl_podnet.outcome import PodOutcome, verdict_word  # noqa: E402
+from kubectl_podnet.outcome import PodOutcome, verdict_word, verdicts_only  # noqa: E402
 from kubectl_podnet.render.junit import render_junit  # noqa: E402
 from kubectl_podnet.render.summary import render_summary  # noqa: E402
 from tests.simulated import SimulatedCluster  # noqa: E402
@@ -50,27 +53,30 @@ def _cluster(args: argparse.Namespace) -> SimulatedCluster:
     )
 
 
-def _sweep(cluster: SimulatedCluster, args: argparse.Namespace, parallel: int) -> tuple[float, float, list[PodOutcome]]:
-    """Wall time, the client's CPU time (all threads, the simulated agents' answers taken out) and the outcomes."""
+def _sweep(cluster: SimulatedCluster, args: argparse.Namespace, parallel: int, whole: bool = False
+           ) -> tuple[float, float, list[PodOutcome]]:
+    """Wall time, the client's CPU time (all threads, the simulated agents' answers taken out) and the
+    outcomes; as for the table and JUnit (verdicts only), or `whole` reports as for -o json."""
     started, cpu, agent_cpu = time.monotonic(), time.process_time(), cluster.agent_cpu
     outcomes = inspect_pods(cluster, Selection(None), AgentManager(cluster), args.timeout, True, lambda _: None,
-                            max_parallel=parallel)
+                            max_parallel=parallel, keep=None if whole else verdicts_only)
     client_cpu = time.process_time() - cpu - (cluster.agent_cpu - agent_cpu)
     return time.monotonic() - started, client_cpu, outcomes
 
 
-def _traced(cluster: SimulatedCluster, args: argparse.Namespace, parallel: int) -> tuple[int, int, int]:
-    """Peak bytes allocated by the sweep, and by sweep plus both renderings; output sizes."""
+def _traced(cluster: SimulatedCluster, args: argparse.Namespace, parallel: int, whole: bool) -> tuple[int, int, int]:
+    """Peak bytes allocated by the sweep, and by the sweep and its output (the table and JUnit,
+    or with `whole` reports the JSON list); the output's size."""
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
-    _, _, outcomes = _sweep(cluster, args, parallel)
+    _, _, outcomes = _sweep(cluster, args, parallel, whole)
     sweep_peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.reset_peak()
-    table, junit = render_summary(outcomes), render_junit(outcomes)
+    texts = [renderer(Format.json).many(outcomes, 100)] if whole else [render_summary(outcomes), render_junit(outcomes)]
     render_peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
-    return sweep_peak, max(sweep_peak, render_peak), len(table) + len(junit)
+    return sweep_peak, max(sweep_peak, render_peak), sum(len(text) for text in texts)
 
 
 def main() -> None:
@@ -110,21 +116,23 @@ def main() -> None:
     dead = 3 * args.dead
     print("bound: ceil(nodes / max-parallel) x exec time; with dead: the same schedule when each dead node holds a")
     print("worker for --timeout: max(timeout, (live x exec + dead x timeout) / max-parallel, ceil(live / max-parallel) x exec)\n")
-    print(f"{'max-parallel':>12}  {'bound':>7}  {'w/ dead':>7}  {'median':>7}  {'/bound':>6}  {'/w dead':>7}  {'CPU':>6}  "
-          f"{'peak mem: sweep':>15}  {'+ render':>8}  {'maxrss':>8}")
+    print(f"{'max-parallel':>12}  {'bound':>7}  {'w/ dead':>7}  {'median':>7}  {'/bound':>6}  {'/w dead':>7}  "
+          f"{'client CPU':>10}")
     for parallel in args.max_parallel:
         bound = math.ceil(args.nodes / parallel) * args.exec_latency
         live = args.nodes - dead
         with_dead = max(args.timeout if dead else 0, (live * args.exec_latency + dead * args.timeout) / parallel,
                         math.ceil(live / parallel) * args.exec_latency)
         median = statistics.median(walls[parallel])
-        sweep_peak, render_peak, size = _traced(cluster, args, parallel)
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{parallel:>12}  {bound:>6.1f}s  {with_dead:>6.1f}s  {median:>6.1f}s  {median / bound:>5.2f}x  "
-              f"{median / with_dead:>6.2f}x  {statistics.median(cpus[parallel]):>5.1f}s  "
-              f"{sweep_peak / 2**20:>11.0f} MiB  {render_peak / 2**20:>4.0f} MiB  {rss:>4.0f} MiB", flush=True)
-    print(f"\n(table + JUnit XML of one sweep: {size / 2**20:.0f} MiB of text; maxrss is the process's, "
-          "the simulated API server's store of every pod included)")
+              f"{median / with_dead:>6.2f}x  {statistics.median(cpus[parallel]):>9.1f}s", flush=True)
+    print("\nmemory (tracemalloc, a separate run at the largest max-parallel; the simulated server's store excluded):")
+    for whole, what in ((False, "table + JUnit (verdicts kept)"), (True, "-o json (whole reports kept)")):
+        sweep_peak, render_peak, size = _traced(cluster, args, max(args.max_parallel), whole)
+        print(f"  {what:<32} peak {sweep_peak / 2**20:5.0f} MiB during the sweep, {render_peak / 2**20:5.0f} MiB "
+              f"with the output ({size / 2**20:.0f} MiB of text)", flush=True)
+    print(f"  process maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB "
+          "(the simulated API server's copy of every pod, as dicts and as JSON, included)")
 
 
 if __name__ == "__main__":

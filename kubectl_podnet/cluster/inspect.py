@@ -165,11 +165,14 @@ def inspect_pods(
     progress: Progress,
     max_parallel: int = MAX_PARALLEL,
     tally: Tally = _no_tally,
+    keep: Callable[[Outcome], Outcome] | None = None,
 ) -> list[PodOutcome]:
     """Every pod selected, in order, each with its report, its own error, or why a sweep skipped it.
 
     `tally(done, total)` is called as pods are done: at once for those needing no agent,
-    then as each node's batch comes back (nodes finish in any order).
+    then as each node's batch comes back (nodes finish in any order). `keep` is what is
+    kept of each node's answers as they arrive (e.g. outcome.verdicts_only), so a big sweep
+    never holds every pod's facts.
     """
     pods: list[tuple[str, str, str | None]] = []
     outcomes: dict[int, Outcome] = {}
@@ -199,7 +202,8 @@ def inspect_pods(
                    for node, batch in by_node.items()}
         for future in as_completed(futures):
             batch = futures[future]
-            outcomes.update((index, answer) for (index, _, _), answer in zip(batch, future.result()))
+            answers = future.result()
+            outcomes.update((index, keep(answer) if keep else answer) for (index, _, _), answer in zip(batch, answers))
             done += len(batch)
             tally(done, total)
     return [PodOutcome(ns, name, outcomes[index], node) for index, (ns, name, node) in enumerate(pods)]

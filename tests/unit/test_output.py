@@ -53,3 +53,13 @@ def test_a_list_exits_with_its_worst_outcome(capsys: pytest.CaptureFixture[str])
                 PodOutcome("default", "gone", ClusterError("pod gone"))]
     assert emit_many(outcomes, Format.text) is ExitStatus.CLUSTER
     assert capsys.readouterr().out.endswith("2 pods: 1 passed, 0 failed a check, 1 could not be inspected, 0 skipped\n")
+
+
+def test_a_json_list_is_the_text_json_dumps_would_write_for_it() -> None:
+    """The list is encoded report by report (never one tree of dicts): the same bytes all the same."""
+    from kubectl_podnet.render.structured import render_json_doc, report_list
+
+    reports = [build_report(healthy()), build_report(healthy())]
+    document = report_list(reports, [{"namespace": "a", "name": "b", "exitCode": 3, "message": "gone"}], [])
+    assert render_json_doc(document) == json.dumps(to_json(document), indent=2) + "\n"
+    assert json.loads(render_json_doc(document))["items"] == [to_json(r) for r in reports]

@@ -193,6 +193,7 @@ def test_inspect_node_in_json_lists_the_nodes_pods_of_every_namespace(
     assert main(["inspect", "--node", "node-0003", "-o", "json", "-q"]) == 0
     listing = json.loads(capsys.readouterr().out)
     assert sorted(item["pod"]["name"] for item in listing["items"]) == [f"app-node-0003-{i:02d}" for i in range(4)]
+    assert all(item["interfaces"] and item["containers"] for item in listing["items"])  # json keeps the facts
     assert listing["errors"] == []
     assert sorted(entry["reason"] for entry in listing["skipped"]) == ["finished: its network namespace is gone",
                                                                        "the podnet agent itself"]

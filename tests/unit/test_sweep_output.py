@@ -14,8 +14,8 @@ import pytest
 from kubectl_podnet.checks import CHECK_IDS
 from kubectl_podnet.cli.output import Format, emit, emit_many, renderer
 from kubectl_podnet.errors import AgentError, ClusterError, ExitStatus
-from kubectl_podnet.model import PodInfo
-from kubectl_podnet.outcome import PodOutcome, Skipped
+from kubectl_podnet.model import PodInfo, PodNetReport
+from kubectl_podnet.outcome import PodOutcome, Skipped, verdicts_only
 from kubectl_podnet.render.junit import render_junit
 from kubectl_podnet.render.summary import render_summary
 from kubectl_podnet.report import build_report
@@ -154,3 +154,15 @@ def test_an_error_that_is_not_the_agents_still_errors_every_check(tmp_path: obje
 def test_a_skipped_pod_that_runs_says_why_instead_of_its_phase() -> None:
     agent = PodOutcome("podnet-system", "podnet-agent-x1", Skipped("Running", "the podnet agent itself"), "node-1")
     assert render_summary([agent]).splitlines()[1].endswith("SKIPPED (the podnet agent itself)")
+
+
+def test_the_table_and_junit_need_only_the_verdicts() -> None:
+    """What a sweep keeps for them (verdicts_only) renders exactly as the whole reports do."""
+    whole = _outcomes()
+    slim = [PodOutcome(o.namespace, o.name, verdicts_only(o.outcome), o.node) for o in whole]
+    assert all(renderer(f).facts for f in Format if f not in (Format.text, Format.junit))
+    for output in (Format.text, Format.junit):
+        assert not renderer(output).facts
+        assert renderer(output).many(slim, 100) == renderer(output).many(whole, 100)
+    report = slim[0].outcome
+    assert isinstance(report, PodNetReport) and report.interfaces == [] and report.checks
