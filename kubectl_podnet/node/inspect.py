@@ -114,7 +114,7 @@ def inspect_pod(
 ) -> NodeFacts:
     validate(request)
     procfs = procfs or ProcFS()
-    node_inode = os.stat("/proc/self/ns/net").st_ino
+    node_inode = os.stat("/proc/thread-self/ns/net").st_ino  # the agent runs in the node netns
     groups = scan_pod(procfs, request.pod_uid)
     if not groups:
         raise NodeError(
@@ -122,6 +122,11 @@ def inspect_pod(
             hint="is the pod running here, and is the agent in the host PID namespace?",
         )
     containers, pauses = split_sandbox(procfs, groups, request.containers)
+    if not any(group.pids for group in groups.values()):
+        raise NodeError(
+            f"no process of pod {request.pod_uid} on this node",
+            hint="the ones found exited while the agent looked: was the pod deleted or restarted?",
+        )
     sandbox = find_sandbox(procfs, containers, pauses, netns_dir)
     notes: list[str] = []
     if sandbox.source == "pinned-netns":

@@ -95,7 +95,7 @@ def host_peer(host: Any, pod: Any, pod_if: Interface, pod_netns_fd: int) -> Peer
     """The host end of the pod's veth `pod_if`, or None when it has no peer ifindex."""
     if pod_if.link_ifindex is None:
         return None
-    own = os.open("/proc/self/ns/net", os.O_RDONLY)
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)  # the node: where this agent thread runs
     try:
         elsewhere = rtnl.peer_in_another_netns(pod_if, nsid_of(pod, own))
     finally:
