@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from kubectl_podnet.checks import build_report
+from kubectl_podnet.report import build_report
 from kubectl_podnet.errors import NodeError
 from kubectl_podnet.lab.spec import ContainerSpec, PodSpec
 from kubectl_podnet.lab.world import LabNode
