@@ -11,7 +11,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
 
@@ -47,109 +47,154 @@ class _Bad(ValueError):
         self.message = message
         self.path: list[str] = []
 
+    def where(self) -> str:
+        return "".join(reversed(self.path))
+
 
 def from_json(cls: type[T], data: Any) -> T:
-    """Build `cls` from `data`; unknown keys are ignored so older clients read newer reports."""
+    """Build `cls` from `data`; unknown keys are ignored so older clients read newer reports.
+
+    Every declared type is enforced (a report that parses is a report the checks can
+    trust): `Literal` values, each arm of a union, dict keys and values, and bool apart
+    from int (JSON's `true` is not a port number). A refusal is a ValueError naming the
+    path and what was expected.
+    """
     try:
         return typing.cast(T, _converter(cls)(data))
     except _Bad as bad:
-        raise ValueError(f"{cls.__name__}{''.join(reversed(bad.path))}: {bad.message}") from None
+        raise ValueError(f"{cls.__name__}{bad.where()}: {bad.message}") from None
 
 
-# One converter per type hint, built on first use: a sweep decodes tens of thousands of
-# reports, and re-reading each dataclass's fields and hints per value cost ~1 ms a report.
-_CONVERTERS: dict[Any, Callable[[Any], Any]] = {}
+# One converter per declared type, built on first use: a sweep decodes tens of thousands
+# of reports, and re-reading each dataclass's fields and hints per value cost ~1 ms a report.
+Converter = Callable[[Any], Any]
+_CONVERTERS: dict[Any, Converter] = {}
 
 
-def _converter(hint: Any) -> Callable[[Any], Any]:
+def _converter(hint: Any) -> Converter:
     found = _CONVERTERS.get(hint)
     if found is None:
         found = _CONVERTERS[hint] = _build(hint)
     return found
 
 
+def _lazy(hint: Any) -> Converter:
+    """`hint`'s converter, looked up at first use, not at build: a type may refer to itself."""
+    resolved: list[Converter] = []
+
+    def convert(data: Any) -> Any:
+        if not resolved:
+            resolved.append(_converter(hint))
+        return resolved[0](data)
+    return convert
+
+
+def _at(step: str, convert: Converter, data: Any) -> Any:
+    try:
+        return convert(data)
+    except _Bad as bad:
+        bad.path.append(step)
+        raise
+
+
 def _identity(data: Any) -> Any:
     return data
 
 
-def _build(hint: Any) -> Callable[[Any], Any]:
+def _build(hint: Any) -> Converter:
     origin = get_origin(hint)
+    if origin is Literal:
+        return _literal(get_args(hint))
     if origin in (Union, types.UnionType):
-        inner = next(arg for arg in get_args(hint) if arg is not type(None))
-        resolved: list[Callable[[Any], Any]] = []
-
-        def optional(data: Any) -> Any:
-            if data is None:
-                return None
-            if not resolved:  # at first use, not at build: a type may refer to itself
-                resolved.append(_converter(inner))
-            return resolved[0](data)
-        return optional
+        return _union(get_args(hint))
     if origin in (list, tuple):
-        return _sequence(get_args(hint)[0], origin is tuple)
-    if origin is dict or hint is Any:
+        return _sequence(_lazy(get_args(hint)[0]), origin is tuple)
+    if origin is dict:
+        return _mapping(_lazy(get_args(hint)[0]), _lazy(get_args(hint)[1]))
+    if hint is Any:
         return _identity
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _record(hint)
-    if hint is float:
-        def number(data: Any) -> Any:
-            if isinstance(data, int):
-                return float(data)
-            if not isinstance(data, float):
-                raise _Bad(f"expected float, got {type(data).__name__}")
-            return data
-        return number
-    if isinstance(hint, type):
-        def checked(data: Any) -> Any:
-            if not isinstance(data, hint):
-                raise _Bad(f"expected {hint.__name__}, got {type(data).__name__}")
-            return data
-        return checked
-    return _identity  # Literal and the like: taken as sent
+    if hint is type(None):
+        def null(data: Any) -> Any:
+            if data is not None:
+                raise _Bad(f"expected null, got {type(data).__name__}")
+            return None
+        return null
+    if not isinstance(hint, type):
+        raise TypeError(f"the serde cannot check the declared type {hint!r}")  # a bug of ours, loudly
+    return _scalar(hint)
 
 
-def _resolve(resolved: list[Callable[[Any], Any]], hint: Any) -> Callable[[Any], Any]:
-    resolved.append(_converter(hint))
-    return resolved[0]
+def _scalar(hint: type) -> Converter:
+    def convert(data: Any) -> Any:
+        if isinstance(data, bool) and hint is not bool:
+            raise _Bad(f"expected {hint.__name__}, got bool")
+        if hint is float and isinstance(data, int):
+            return float(data)
+        if not isinstance(data, hint):
+            raise _Bad(f"expected {hint.__name__}, got {type(data).__name__}")
+        return data
+    return convert
 
 
-def _sequence(item: Any, as_tuple: bool) -> Callable[[Any], Any]:
-    resolved: list[Callable[[Any], Any]] = []
+def _literal(allowed: tuple[Any, ...]) -> Converter:
+    def convert(data: Any) -> Any:
+        if not any(data == value and type(data) is type(value) for value in allowed):
+            raise _Bad(f"expected one of {', '.join(map(repr, allowed))}, got {data!r}")
+        return data
+    return convert
 
+
+def _union(arms: tuple[Any, ...]) -> Converter:
+    nullable = type(None) in arms
+    options = [_lazy(arm) for arm in arms if arm is not type(None)]
+
+    def convert(data: Any) -> Any:
+        if data is None and nullable:
+            return None
+        refusals: list[_Bad] = []
+        for option in options:
+            try:
+                return option(data)
+            except _Bad as bad:
+                refusals.append(bad)
+        if len(refusals) == 1:
+            raise refusals[0]
+        raise _Bad("none of " + " / ".join(f"{bad.where()}: {bad.message}".lstrip(": ") for bad in refusals))
+    return convert
+
+
+def _sequence(each: Converter, as_tuple: bool) -> Converter:
     def convert(data: Any) -> Any:
         if not isinstance(data, list):
             raise _Bad(f"expected a list, got {type(data).__name__}")
-        each = resolved[0] if resolved else _resolve(resolved, item)
-        out = []
-        for index, entry in enumerate(data):
-            try:
-                out.append(each(entry))
-            except _Bad as bad:
-                bad.path.append(f"[{index}]")
-                raise
+        out = [_at(f"[{index}]", each, entry) for index, entry in enumerate(data)]
         return tuple(out) if as_tuple else out
     return convert
 
 
-def _record(cls: type) -> Callable[[Any], Any]:
+def _mapping(key: Converter, value: Converter) -> Converter:
+    def convert(data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise _Bad(f"expected an object, got {type(data).__name__}")
+        return {_at(" key", key, k): _at(f".{k}", value, v) for k, v in data.items()}
+    return convert
+
+
+def _record(cls: type) -> Converter:
     hints = _hints(cls)
-    fields = dataclasses.fields(cls)
-    plan: list[tuple[str, str, Callable[[Any], Any], bool]] = []
+    plan = [(f.name, camel(f.name), _lazy(hints[f.name]),
+             f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+            for f in dataclasses.fields(cls)]
 
     def convert(data: Any) -> Any:
         if not isinstance(data, dict):
             raise _Bad(f"expected an object, got {type(data).__name__}")
-        if not plan:  # at first use, not at build: a type may refer to itself
-            plan[:] = [(f.name, camel(f.name), _converter(hints[f.name]),  # whole, so threads racing here agree
-                        f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING) for f in fields]
         kwargs: dict[str, Any] = {}
         for name, key, field_converter, required in plan:
             if key in data:
-                try:
-                    kwargs[name] = field_converter(data[key])
-                except _Bad as bad:
-                    bad.path.append(f".{key}")
-                    raise
+                kwargs[name] = _at(f".{key}", field_converter, data[key])
             elif required:
                 raise _Bad(f"missing field {key!r}")
         return cls(**kwargs)

@@ -15,37 +15,56 @@ exec it already makes, and `agent status` reads it back with one exec per agent 
 
 from __future__ import annotations
 
+from kubectl_podnet.cluster.manifests import CACHE_DIR
+from kubectl_podnet.errors import AgentError, ExitStatus, UsageError
+from kubectl_podnet.model import API_VERSION, RESULT_KIND
+
 NEED_PAYLOAD = 64
 BAD_PAYLOAD = 65
 FRAME_MAGIC = b"PODNET1"
+LAST_USED_FILE = "last-used"  # in the cache dir: "EPOCH DIGEST" of the latest run
 
-SCRIPT = r"""
-import hashlib, io, json, os, sys, zipfile
+# The script cannot import our constants (it runs before our code is there), so it is
+# generated with them: each is assigned once at its top, and the body uses the names.
+_CONSTANTS: dict[str, object] = {
+    "NEED_PAYLOAD": NEED_PAYLOAD,
+    "BAD_PAYLOAD": BAD_PAYLOAD,
+    "USAGE": int(ExitStatus.USAGE),
+    "FRAME_MAGIC": FRAME_MAGIC,
+    "API_VERSION": API_VERSION,
+    "RESULT_KIND": RESULT_KIND,
+    "USAGE_ERROR": UsageError.__name__,
+    "AGENT_ERROR": AgentError.__name__,
+    "CACHE_DIR": CACHE_DIR,
+    "LAST_USED_FILE": LAST_USED_FILE,
+}
+
+BODY = r"""import hashlib, io, json, os, sys, zipfile
 digest, mode, request = sys.argv[1], sys.argv[2], sys.argv[3]
-cache = os.environ.get("PODNET_CACHE", "/var/cache/podnet")
+cache = os.environ.get("PODNET_CACHE", CACHE_DIR)
 home = os.path.join(cache, digest)
 
 def say(code, **extra):
-    print(json.dumps({"apiVersion": "podnet/v1", "kind": "AgentResult", "exitCode": code, **extra}))
+    print(json.dumps({"apiVersion": API_VERSION, "kind": RESULT_KIND, "exitCode": code, **extra}))
     sys.exit(code)
 
-if len(digest) != 64 or digest.strip("0123456789abcdef"):
-    say(2, error={"kind": "UsageError", "message": "the payload digest is not a sha256"})
+if len(digest) != 2 * hashlib.sha256().digest_size or digest.strip("0123456789abcdef"):
+    say(USAGE, error={"kind": USAGE_ERROR, "message": "the payload digest is not a sha256"})
 
 try:  # when this agent was last used: a stamp, never a reason to fail the run
     import time
-    with open(os.path.join(cache, ".last-used.%d" % os.getpid()), "w") as stamp:
+    with open(os.path.join(cache, ".%s.%d" % (LAST_USED_FILE, os.getpid())), "w") as stamp:
         stamp.write("%d %s\n" % (time.time(), digest))
-    os.replace(stamp.name, os.path.join(cache, "last-used"))
+    os.replace(stamp.name, os.path.join(cache, LAST_USED_FILE))
 except OSError:
     pass
 
 if not os.path.isdir(home):
     if mode != "install":
-        say(64, needPayload=True)
+        say(NEED_PAYLOAD, needPayload=True)
     header = sys.stdin.buffer.readline().split()
-    if len(header) != 2 or header[0] != b"PODNET1":
-        say(65, error={"kind": "AgentError", "message": "payload frame header missing"})
+    if len(header) != 2 or header[0] != FRAME_MAGIC:
+        say(BAD_PAYLOAD, error={"kind": AGENT_ERROR, "message": "payload frame header missing"})
     size, chunks = int(header[1]), []
     while size > 0:
         chunk = sys.stdin.buffer.read(min(size, 1 << 16))
@@ -55,7 +74,7 @@ if not os.path.isdir(home):
         size -= len(chunk)
     data = b"".join(chunks)
     if size or hashlib.sha256(data).hexdigest() != digest:
-        say(65, error={"kind": "AgentError", "message": "payload truncated or corrupted in transit"})
+        say(BAD_PAYLOAD, error={"kind": AGENT_ERROR, "message": "payload truncated or corrupted in transit"})
     staging = home + ".part-" + str(os.getpid())
     zipfile.ZipFile(io.BytesIO(data)).extractall(staging)
     import compileall  # once per version, so no run compiles the agent again
@@ -71,13 +90,20 @@ sys.exit(main(["--request", request]))
 """
 
 
-LAST_USED = r"""
-import os
+def _generated(body: str) -> str:
+    return "".join(f"{name} = {value!r}\n" for name, value in _CONSTANTS.items()) + body
+
+
+SCRIPT = _generated(BODY)
+
+# `agent status`: the stamp the last run left, or "never" (the cache lives as long as the pod)
+LAST_USED_BODY = r"""import os
 try:
-    print(open(os.path.join(os.environ.get("PODNET_CACHE", "/var/cache/podnet"), "last-used")).read().strip())
+    print(open(os.path.join(os.environ.get("PODNET_CACHE", CACHE_DIR), LAST_USED_FILE)).read().strip())
 except OSError:
     print("never")
 """
+LAST_USED = _generated(LAST_USED_BODY)
 
 
 def command(digest: str, mode: str, request_json: str) -> list[str]:

@@ -16,6 +16,8 @@ import hashlib
 import json
 from typing import Any
 
+from kubectl_podnet.node.procfs import NETNS_DIR
+
 Obj = dict[str, Any]
 
 DEFAULT_NAMESPACE = "podnet-system"
@@ -23,7 +25,6 @@ DEFAULT_IMAGE = "docker.io/library/python:3.12-slim"
 AGENT_NAME = "podnet-agent"
 CONTAINER = "agent"
 CACHE_DIR = "/var/cache/podnet"
-NETNS_DIR = "/run/netns"
 SPEC_HASH = "podnet.io/spec-hash"
 REVISION_LABEL = "podnet.io/spec-revision"
 # Bump only when the agent pod's spec changes in a way the agent code needs (a mount, a

@@ -19,8 +19,9 @@ from kubectl_podnet.cluster import bootstrap
 from kubectl_podnet.cluster.agent import AgentManager, AgentPod, last_used_text
 from kubectl_podnet.cluster.inspect import run_agent
 from kubectl_podnet.cluster.payload import Payload, build_payload
-from kubectl_podnet.errors import AgentError, NodeError
-from kubectl_podnet.model import InspectRequest
+from kubectl_podnet.cluster.manifests import CACHE_DIR
+from kubectl_podnet.errors import AgentError, ExitStatus, NodeError
+from kubectl_podnet.model import API_VERSION, RESULT_KIND, InspectRequest
 from tests.fakes import FakeCluster, running_agent_pod
 
 REQUEST = InspectRequest(pod_uid="0a1b2c3d-0000-4000-8000-00000000abcd")  # no such pod on this machine
@@ -144,10 +145,10 @@ def test_each_run_stamps_when_the_agent_was_last_used_and_status_reads_it(tmp_pa
     assert manager.status()[1] == "  podnet-agent-x1 on node-1: Running, not used since it started"
     done = _boot(tmp_path, "run")  # a cold run: it answers NEED_PAYLOAD, and it was a use all the same
     assert done.returncode == bootstrap.NEED_PAYLOAD
-    when, digest = (tmp_path / "last-used").read_text().split()
+    when, digest = (tmp_path / bootstrap.LAST_USED_FILE).read_text().split()
     assert digest == build_payload().digest and abs(int(when) - time.time()) < 3600
     assert manager.status()[1].startswith("  podnet-agent-x1 on node-1: Running, last used ")
-    assert [p.name for p in tmp_path.iterdir()] == ["last-used"]  # the stamp's temporary file is gone
+    assert [p.name for p in tmp_path.iterdir()] == [bootstrap.LAST_USED_FILE]  # the stamp's temporary file is gone
 
 
 def test_a_read_only_cache_never_fails_a_run_for_its_stamp(tmp_path: Path) -> None:
@@ -168,3 +169,21 @@ def test_a_read_only_cache_never_fails_a_run_for_its_stamp(tmp_path: Path) -> No
 )
 def test_the_stamp_reads_as_a_time_ago(stamp: str, text: str) -> None:
     assert last_used_text(stamp, 1_800_000_000) == text
+
+
+def test_the_script_body_retypes_none_of_the_constants_it_is_generated_with() -> None:
+    for value in ("64", "65", "podnet/v1", "PODNET1", "/var/cache/podnet", "AgentResult", "UsageError", "AgentError",
+                  "last-used"):
+        assert value not in bootstrap.BODY and value not in bootstrap.LAST_USED_BODY, value
+    # and the generated script assigns each once, from the package's own constants
+    assert f"API_VERSION = {API_VERSION!r}\n" in bootstrap.SCRIPT and f"CACHE_DIR = {CACHE_DIR!r}\n" in bootstrap.SCRIPT
+
+
+def test_the_generated_script_answers_with_the_package_constants(tmp_path: Path) -> None:
+    cold = _boot(tmp_path, "run")
+    bad = _boot(tmp_path, "run", digest="f" * 63)
+    assert (cold.returncode, bad.returncode) == (bootstrap.NEED_PAYLOAD, ExitStatus.USAGE)
+    for done in (cold, bad):
+        answer = json.loads(done.stdout)
+        assert (answer["apiVersion"], answer["kind"], answer["exitCode"]) == (API_VERSION, RESULT_KIND, done.returncode)
+    assert json.loads(bad.stdout)["error"]["kind"] == "UsageError"
