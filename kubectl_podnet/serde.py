@@ -8,6 +8,7 @@ dataclass is serialised, parsed and round-trip tested the same day.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import types
 import typing
 from collections.abc import Callable
@@ -69,24 +70,20 @@ def from_json(cls: type[T], data: Any) -> T:
 # of reports, and re-reading each dataclass's fields and hints per value cost ~1 ms a report.
 Converter = Callable[[Any], Any]
 _CONVERTERS: dict[Any, Converter] = {}
+_BUILDING = threading.RLock()
 
 
 def _converter(hint: Any) -> Converter:
     found = _CONVERTERS.get(hint)
-    if found is None:
-        found = _CONVERTERS[hint] = _build(hint)
-    return found
-
-
-def _lazy(hint: Any) -> Converter:
-    """`hint`'s converter, looked up at first use, not at build: a type may refer to itself."""
-    resolved: list[Converter] = []
-
-    def convert(data: Any) -> Any:
-        if not resolved:
-            resolved.append(_converter(hint))
-        return resolved[0](data)
-    return convert
+    if found is not None:
+        return found
+    with _BUILDING:  # threads decoding at once build each converter once
+        if hint not in _CONVERTERS:
+            slot: list[Converter] = []
+            _CONVERTERS[hint] = lambda data: slot[0](data)  # what a type that refers to itself meets
+            slot.append(_build(hint))
+            _CONVERTERS[hint] = slot[0]
+        return _CONVERTERS[hint]
 
 
 def _at(step: str, convert: Converter, data: Any) -> Any:
@@ -108,9 +105,11 @@ def _build(hint: Any) -> Converter:
     if origin in (Union, types.UnionType):
         return _union(get_args(hint))
     if origin in (list, tuple):
-        return _sequence(_lazy(get_args(hint)[0]), origin is tuple)
+        return _sequence(_converter(get_args(hint)[0]), origin is tuple)
     if origin is dict:
-        return _mapping(_lazy(get_args(hint)[0]), _lazy(get_args(hint)[1]))
+        if get_args(hint) == (str, Any):  # (the checks' evidence) only its keys to check
+            return _text_keys
+        return _mapping(_converter(get_args(hint)[0]), _converter(get_args(hint)[1]))
     if hint is Any:
         return _identity
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
@@ -148,7 +147,7 @@ def _literal(allowed: tuple[Any, ...]) -> Converter:
 
 def _union(arms: tuple[Any, ...]) -> Converter:
     nullable = type(None) in arms
-    options = [_lazy(arm) for arm in arms if arm is not type(None)]
+    options = [_converter(arm) for arm in arms if arm is not type(None)]
 
     def convert(data: Any) -> Any:
         if data is None and nullable:
@@ -174,6 +173,15 @@ def _sequence(each: Converter, as_tuple: bool) -> Converter:
     return convert
 
 
+def _text_keys(data: Any) -> Any:
+    if not isinstance(data, dict):
+        raise _Bad(f"expected an object, got {type(data).__name__}")
+    for key in data:
+        if not isinstance(key, str):
+            raise _Bad(f"expected str, got {type(key).__name__}")
+    return data
+
+
 def _mapping(key: Converter, value: Converter) -> Converter:
     def convert(data: Any) -> Any:
         if not isinstance(data, dict):
@@ -184,7 +192,7 @@ def _mapping(key: Converter, value: Converter) -> Converter:
 
 def _record(cls: type) -> Converter:
     hints = _hints(cls)
-    plan = [(f.name, camel(f.name), _lazy(hints[f.name]),
+    plan = [(f.name, camel(f.name), _converter(hints[f.name]),
              f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
             for f in dataclasses.fields(cls)]
 
