@@ -70,20 +70,27 @@ def from_json(cls: type[T], data: Any) -> T:
 # of reports, and re-reading each dataclass's fields and hints per value cost ~1 ms a report.
 Converter = Callable[[Any], Any]
 _CONVERTERS: dict[Any, Converter] = {}
+_PENDING: dict[Any, Converter] = {}  # being built, by the thread holding _BUILDING
 _BUILDING = threading.RLock()
 
 
 def _converter(hint: Any) -> Converter:
-    found = _CONVERTERS.get(hint)
+    found = _CONVERTERS.get(hint)  # only finished converters are here
     if found is not None:
         return found
-    with _BUILDING:  # threads decoding at once build each converter once
-        if hint not in _CONVERTERS:
-            slot: list[Converter] = []
-            _CONVERTERS[hint] = lambda data: slot[0](data)  # what a type that refers to itself meets
+    with _BUILDING:  # threads decoding at once wait for the one building
+        if hint in _CONVERTERS:
+            return _CONVERTERS[hint]
+        if hint in _PENDING:  # a type that refers to itself: its converter, once it is built
+            return _PENDING[hint]
+        slot: list[Converter] = []
+        _PENDING[hint] = lambda data: slot[0](data)
+        try:
             slot.append(_build(hint))
-            _CONVERTERS[hint] = slot[0]
-        return _CONVERTERS[hint]
+        finally:
+            del _PENDING[hint]
+        _CONVERTERS[hint] = slot[0]
+        return slot[0]
 
 
 def _at(step: str, convert: Converter, data: Any) -> Any:

@@ -136,9 +136,10 @@ def why_no_process(cluster: ClusterPort, pod: Obj, error: NoPodProcess) -> Podne
 
 def _inspect_node(
     cluster: ClusterPort, agents: AgentManager, node: str, batch: list[tuple[int, InspectRequest, Obj]],
-    timeout: float, install: bool, progress: Progress,
+    timeout: float, install: bool, progress: Progress, keep: Callable[[Outcome], Outcome] | None = None,
 ) -> list[Outcome]:
-    """One node's pods, within `timeout` for the agent wait and the exec together."""
+    """One node's pods, within `timeout` for the agent wait and the exec together; `keep`
+    applied here, in the node's thread, so its future never holds more than that."""
     deadline = time.monotonic() + timeout
     try:
         agent = agents.ensure_on(node, timeout, install)
@@ -146,8 +147,9 @@ def _inspect_node(
         answers: list[Outcome] = run_agent_on(cluster, agents, agent, [r for _, r, _ in batch], left, progress).outcomes
     except PodnetError as exc:
         return [exc] * len(batch)
-    return [why_no_process(cluster, pod, answer) if isinstance(answer, NoPodProcess) else answer
-            for (_, _, pod), answer in zip(batch, answers)]
+    outcomes = [why_no_process(cluster, pod, answer) if isinstance(answer, NoPodProcess) else answer
+                for (_, _, pod), answer in zip(batch, answers)]
+    return [keep(outcome) for outcome in outcomes] if keep else outcomes
 
 
 def _slim(pod: Obj) -> Obj:
@@ -198,12 +200,11 @@ def inspect_pods(
     total, done = len(pods), len(outcomes)
     tally(done, total)
     with ThreadPoolExecutor(max_workers=max(1, min(max_parallel, len(by_node) or 1))) as pool:
-        futures = {pool.submit(_inspect_node, cluster, agents, node, batch, timeout, install, progress): batch
+        futures = {pool.submit(_inspect_node, cluster, agents, node, batch, timeout, install, progress, keep): batch
                    for node, batch in by_node.items()}
         for future in as_completed(futures):
             batch = futures[future]
-            answers = future.result()
-            outcomes.update((index, keep(answer) if keep else answer) for (index, _, _), answer in zip(batch, answers))
+            outcomes.update((index, answer) for (index, _, _), answer in zip(batch, future.result()))
             done += len(batch)
             tally(done, total)
     return [PodOutcome(ns, name, outcomes[index], node) for index, (ns, name, node) in enumerate(pods)]
