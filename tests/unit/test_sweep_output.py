@@ -68,14 +68,14 @@ def test_a_list_exits_with_its_worst_outcome_and_skipped_pods_never_fail_it(caps
     capsys.readouterr()
 
 
-def _parse(xml: str, tmp_path: object = None) -> junitparser.JUnitXml:
+def _parse(xml: str) -> junitparser.JUnitXml:
     parsed = junitparser.JUnitXml.fromstring(xml)
     assert isinstance(parsed, junitparser.JUnitXml)  # <testsuites>, not a bare <testsuite>
     return parsed
 
 
-def test_junit_has_a_suite_per_namespace_and_a_case_per_pod_and_check(tmp_path: object) -> None:
-    parsed = _parse(render_junit(_outcomes()), tmp_path)
+def test_junit_has_a_suite_per_namespace_and_a_case_per_pod_and_check() -> None:
+    parsed = _parse(render_junit(_outcomes()))
     suites = {suite.name: suite for suite in parsed}
     assert list(suites) == ["shop", "kube-system", "batch"]
     cases = {(case.classname, case.name): case for suite in parsed for case in suite}
@@ -96,8 +96,8 @@ def test_junit_has_a_suite_per_namespace_and_a_case_per_pod_and_check(tmp_path: 
         assert isinstance(skipped, junitparser.Skipped) and skipped.message.startswith("pod Succeeded: ")
 
 
-def test_junit_counts_agree_with_its_cases(tmp_path: object) -> None:
-    parsed = _parse(render_junit(_outcomes()), tmp_path)
+def test_junit_counts_agree_with_its_cases() -> None:
+    parsed = _parse(render_junit(_outcomes()))
     for suite in parsed:
         results = [type(r) for case in suite for r in case.result]
         assert suite.tests == len(list(suite))
@@ -108,28 +108,28 @@ def test_junit_counts_agree_with_its_cases(tmp_path: object) -> None:
     assert parsed.tests == 4 * len(CHECK_IDS) and parsed.errors == len(CHECK_IDS)
 
 
-def test_a_warning_passes_in_junit_with_its_summary_in_system_out(tmp_path: object) -> None:
+def test_a_warning_passes_in_junit_with_its_summary_in_system_out() -> None:
     report = build_report(healthy(pod=_pod("shop", "web")))
     checks = [dataclasses.replace(c, status="warn", summary="listener on the pod IP only") if c.id == "localhost"
               else c for c in report.checks]
     warned = dataclasses.replace(report, checks=checks)
-    (suite,) = _parse(render_junit([PodOutcome("shop", "web", warned)]), tmp_path)
+    (suite,) = _parse(render_junit([PodOutcome("shop", "web", warned)]))
     case = next(case for case in suite if case.name == "localhost")
     assert case.is_passed and "warning: listener on the pod IP only" in (case.system_out or "")
 
 
-def test_junit_survives_control_characters_in_the_evidence(tmp_path: object) -> None:
+def test_junit_survives_control_characters_in_the_evidence() -> None:
     report = build_report(healthy(pod=_pod("shop", "web"), interfaces=[LO]))
     checks = [dataclasses.replace(c, summary="bad \x00\x1b[31m name", evidence={"cmd": "a\x07b"})
               if c.status == "fail" else c for c in report.checks]
     xml = render_junit([PodOutcome("shop", "web", dataclasses.replace(report, checks=checks))])
-    (suite,) = _parse(xml, tmp_path)
+    (suite,) = _parse(xml)
     assert suite.failures >= 1
 
 
-def test_a_single_report_in_junit_is_a_one_pod_list(capsys: pytest.CaptureFixture[str], tmp_path: object) -> None:
+def test_a_single_report_in_junit_is_a_one_pod_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert emit(build_report(healthy()), Format.junit) is ExitStatus.OK
-    (suite,) = _parse(capsys.readouterr().out, tmp_path)
+    (suite,) = _parse(capsys.readouterr().out)
     assert suite.name == "default" and [case.name for case in suite] == list(CHECK_IDS)
     assert {case.classname for case in suite} == {"default.web"}
 
@@ -145,9 +145,9 @@ def test_structured_lists_carry_the_skipped_pods(output: Format) -> None:
     assert len(listing["items"]) == 2
 
 
-def test_an_error_that_is_not_the_agents_still_errors_every_check(tmp_path: object) -> None:
+def test_an_error_that_is_not_the_agents_still_errors_every_check() -> None:
     xml = render_junit([PodOutcome("shop", "gone", ClusterError("pod shop/gone: not found"))])
-    (suite,) = _parse(xml, tmp_path)
+    (suite,) = _parse(xml)
     assert suite.errors == len(CHECK_IDS) and all(case.result[0].type == "ClusterError" for case in suite)
 
 
