@@ -24,13 +24,21 @@ def camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+_KEYS: dict[type, list[tuple[str, str]]] = {}  # a dataclass's (attribute, JSON key) pairs, read once
+
+
 def to_json(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {camel(f.name): to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
     if isinstance(value, (list, tuple)):
         return [to_json(item) for item in value]
     if isinstance(value, dict):
         return {str(key): to_json(item) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        keys = _KEYS.get(type(value))
+        if keys is None:
+            keys = _KEYS[type(value)] = [(f.name, camel(f.name)) for f in dataclasses.fields(value)]
+        return {key: to_json(getattr(value, name)) for name, key in keys}
     return value
 
 
@@ -175,7 +183,13 @@ def _sequence(each: Converter, as_tuple: bool) -> Converter:
     def convert(data: Any) -> Any:
         if not isinstance(data, list):
             raise _Bad(f"expected a list, got {type(data).__name__}")
-        out = [_at(f"[{index}]", each, entry) for index, entry in enumerate(data)]
+        out = []
+        for index, entry in enumerate(data):
+            try:
+                out.append(each(entry))
+            except _Bad as bad:
+                bad.path.append(f"[{index}]")
+                raise
         return tuple(out) if as_tuple else out
     return convert
 
@@ -209,7 +223,11 @@ def _record(cls: type) -> Converter:
         kwargs: dict[str, Any] = {}
         for name, key, field_converter, required in plan:
             if key in data:
-                kwargs[name] = _at(f".{key}", field_converter, data[key])
+                try:  # inline, not a helper: this line runs for every field of every report
+                    kwargs[name] = field_converter(data[key])
+                except _Bad as bad:
+                    bad.path.append(f".{key}")
+                    raise
             elif required:
                 raise _Bad(f"missing field {key!r}")
         return cls(**kwargs)
