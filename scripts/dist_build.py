@@ -204,7 +204,7 @@ spec:
 {"".join(platforms)}"""
 
 
-def build(out: Path, wheels: Path, base_url: str) -> None:
+def build(out: Path, wheels: Path, base_url: str, only: list[str]) -> None:
     sys.path.insert(0, str(ROOT))
     from kubectl_podnet import __version__ as version
 
@@ -222,6 +222,8 @@ def build(out: Path, wheels: Path, base_url: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     archives: dict[tuple[str, str], tuple[str, str]] = {}
     for (os_name, arch), tags in PLATFORMS.items():
+        if only and f"{os_name}-{arch}" not in only:
+            continue
         entries = dict(site)
         for abi in ABIS:
             for pin in native:
@@ -256,6 +258,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--relock", action="store_true", help="resolve the dependencies and rewrite the lock")
     parser.add_argument("--out", default=str(ROOT / "dist"))
+    parser.add_argument("--platform", action="append", default=[], choices=[f"{o}-{a}" for o, a in PLATFORMS],
+                        help="build only this one (repeat); default: all")
     args = parser.parse_args()
     cache = Path(os.environ.get("PODNET_DIST_CACHE") or ROOT / "build" / "dist-cache")
     if args.relock:
@@ -267,7 +271,7 @@ def main() -> None:
         f"{os.environ.get('GITHUB_SERVER_URL', 'https://github.com')}/{os.environ['GITHUB_REPOSITORY']}"
         f"/releases/download/{os.environ['GITHUB_REF_NAME']}" if from_actions else Path(args.out).resolve().as_uri()
     )
-    build(Path(args.out), cache / "wheels", base_url)
+    build(Path(args.out), cache / "wheels", base_url, args.platform)
 
 
 if __name__ == "__main__":
