@@ -7,6 +7,8 @@ Cluster names come through a lister passed in (our own seam); the last tests run
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -107,9 +109,37 @@ def test_completion_prints_the_script_that_asks_dunder_complete(
     assert out == SCRIPTS[shell] and "kubectl-podnet __complete" in out
 
 
-def test_bash_script_is_valid_bash() -> None:
-    checked = subprocess.run(["bash", "-n"], input=SCRIPTS["bash"], text=True, capture_output=True, check=False)
-    assert checked.returncode == 0, checked.stderr
+# Each shell's script, driven as the shell would (words + cursor), against the real
+# `kubectl-podnet __complete` installed next to this Python. zsh's _describe/_files need its
+# completion system's context, so they are replaced by printers: the script's own parsing and
+# directive handling is what runs.
+_DRIVERS = {
+    "bash": ("bash", "-c", """source <(kubectl-podnet completion bash)
+complete_at() { COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMPREPLY=(); _kubectl_podnet; printf '%s\\n' "${COMPREPLY[@]}"; echo .; }
+complete_at kubectl-podnet inspect -o ''; complete_at kubectl-podnet ag; complete_at kubectl-podnet inspect --kubeconfig /e"""),
+    "zsh": ("zsh", "-f", "-c", """compdef() { :; }; _describe() { print -rl -- "${(@P)4}"; }; _files() { print FILES; }
+source <(kubectl-podnet completion zsh)
+complete_at() { words=("$@"); CURRENT=$#; _kubectl_podnet; print .; }
+complete_at kubectl-podnet inspect -o ''; complete_at kubectl-podnet ag; complete_at kubectl-podnet inspect --kubeconfig /e"""),
+    "fish": ("fish", "-c", """kubectl-podnet completion fish | source
+complete -C'kubectl-podnet inspect -o '; echo .; complete -C'kubectl-podnet ag'; echo .
+complete -C'kubectl-podnet inspect --kubeconfig /e'; echo ."""),
+}
+_EXPECTED = {
+    "bash": "text json yaml . agent . /etc .",
+    "zsh": "text json yaml . agent:Manage the privileged node agent DaemonSet. . FILES .",
+    "fish": "json text yaml . agent\tManage the privileged node agent DaemonSet. . /etc/ .",
+}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_shell_script_completes_verbs_choices_and_falls_back_to_files(shell: str) -> None:
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed here")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    done = subprocess.run(_DRIVERS[shell], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert " ".join(line for line in done.stdout.splitlines() if line) == _EXPECTED[shell], done.stdout
 
 
 def test_unknown_shell_is_usage_exit_2() -> None:
