@@ -6,8 +6,9 @@
 Each platform gets `kubectl-podnet` (a zipapp: shebang + zip, see dist_bootstrap.py) holding
   site/               our package and every pure-Python dependency (py3-none-any wheels)
   native/cp3XY/       the dependencies that exist only as compiled wheels (pydantic-core,
-                      which kubernetes.client.api_client imports via pydantic; PyYAML), one
-                      tree per CPython minor, since those wheels are not abi3
+                      which kubernetes.client.api_client imports via pydantic), one tree per
+                      CPython minor, since those wheels are not abi3 (PyYAML's binding is
+                      optional: its Python files go to site/, see _OPTIONAL_BINARY)
   podnet-build.json   version, platform, the ABIs carried, the content hash
 What is bundled is the dependency closure of this package minus _UNUSED (the kubernetes
 client's asyncio half, which we never import): the lock names each distribution and version.
@@ -43,6 +44,10 @@ PLATFORMS = {
     ("darwin", "arm64"): ["macosx_11_0_arm64"],
 }
 ABIS = ["cp311", "cp312", "cp313", "cp314"]
+# compiled parts the package can do without: PyYAML falls back to pure Python when its libyaml
+# binding is missing (yaml.__with_libyaml__ False), and we only parse small kubeconfigs with it,
+# so one copy of its Python files serves every platform and Python instead of 16 builds
+_OPTIONAL_BINARY = {"pyyaml"}
 # kubernetes requires aiohttp for kubernetes.aio only; we use the synchronous client
 _UNUSED = {"aiohttp", "aiohttp-retry"}
 _EPOCH_ZIP = (1980, 1, 1, 0, 0, 0)
@@ -213,7 +218,12 @@ def build(out: Path, wheels: Path, base_url: str, only: list[str]) -> None:
     native: list[str] = []
     for pin in pins:
         wheel = _download(pin, wheels / "any", ["any"], None)
-        if wheel is None:
+        if wheel is None and _normal(pin.split("==")[0]) in _OPTIONAL_BINARY:
+            wheel = _download(pin, wheels / "linux-amd64-cp311", PLATFORMS[("linux", "amd64")], "cp311")
+            if wheel is None:
+                raise SystemExit(f"dist: no wheel for {pin}")
+            pure += [entry for entry in _wheel_files(wheel) if not entry[0].endswith((".so", ".pyd"))]
+        elif wheel is None:
             native.append(pin)
         else:
             pure += _wheel_files(wheel)
