@@ -35,7 +35,7 @@ def _cache_root() -> str:
     return os.path.join(base, "kubectl-podnet")
 
 
-def _extract(archive: zipfile.ZipFile, prefixes: tuple[str, ...], target: str) -> None:
+def _extract(archive: "zipfile.ZipFile", prefixes: "tuple[str, ...]", target: str) -> None:
     parent = os.path.dirname(target)
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".unpack-", dir=parent)
