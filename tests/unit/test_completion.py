@@ -87,6 +87,7 @@ def test_namespaces_contexts_and_nodes_complete_their_options() -> None:
     assert values(complete(ROOT, ["inspect", "-n", "kube"], Recorder())) == ["kube-system"]
     assert values(complete(ROOT, ["agent", "status", "--context", ""], Recorder())) == ["lab", "prod"]
     assert values(complete(ROOT, ["inspect", "--agent-namespace", "t"], Recorder())) == ["team-a"]
+    assert values(complete(ROOT, ["inspect", "--node", "node-"], Recorder())) == ["node-a", "node-b"]  # the sweep's
 
 
 def test_shells_complete_the_completion_verb_and_paths_defer_to_the_shell() -> None:
