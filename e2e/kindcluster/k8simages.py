@@ -100,7 +100,7 @@ def build_all(log, say) -> dict[str, Path]:
             out[ref] = path
             if path.exists():
                 continue
-            say(f"building image {ref}")
+            say(f"building image {ref.rsplit('/', 1)[1]}")
             layers: tuple[Path, ...] = (_binary_layer(work, Path(entries[0][0]).name, list(entries)),)
             if "base" in opts:
                 layers = (opts["base"](),) + layers

@@ -30,7 +30,7 @@ import rootfs
 
 HERE = Path(__file__).resolve().parent
 # Bump when the recipe changes: the cached archive's name carries it.
-REVISION = 1
+REVISION = 2
 ENTRYPOINT = ("/usr/local/bin/podnet-node-prep", "/usr/local/bin/entrypoint", "/sbin/init")
 ENV = ("container=docker", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
 # from kind's Dockerfile: units a node container must not start

@@ -16,9 +16,10 @@ import images as LCI  # e2e/localcluster/images.py: the machine's apt sources
 SUITE = "bookworm"
 # kind's base image list (systemd, conntrack iptables nftables iproute2 ethtool util-linux mount
 # kmod libseccomp2 pigz, bash ca-certificates procps) + containerd/runc/CNI plugins from Debian.
-# Left out: fuse-overlayfs (rootless only), nfs-common, open-iscsi, e2fsprogs, curl, jq.
+# (jq: kind's mount-product-files.sh hook runs for every container.)
+# Left out: fuse-overlayfs (rootless only), nfs-common, open-iscsi, e2fsprogs, curl.
 NODE_PACKAGES = ("systemd", "dbus", "conntrack", "iptables", "nftables", "iproute2", "ethtool", "util-linux",
-                 "mount", "kmod", "libseccomp2", "pigz", "bash", "ca-certificates", "procps",
+                 "mount", "kmod", "libseccomp2", "pigz", "bash", "ca-certificates", "procps", "jq",
                  "containerd", "runc", "containernetworking-plugins")
 IPTABLES_PACKAGES = ("iptables", "conntrack")
 
