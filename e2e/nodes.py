@@ -86,3 +86,30 @@ class EventWatch:
             out, _ = proc.communicate(timeout=30)
             found[node] = parse_events(out)
         return found
+
+
+def _after(stamp: str | None, since: datetime) -> bool:
+    if not stamp:
+        return False
+    return datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S") >= since.replace(microsecond=0)
+
+
+def node_back(kubectl: Kubectl, node: str, since: datetime) -> list[str]:
+    """What still shows the node as it was before `since` (UTC): empty once its kubelet has
+    renewed its lease since then and every pod on it runs containers started since then and
+    is Ready. (Within the node-monitor grace period the API still says Ready throughout.)"""
+    waiting = []
+    lease = kubectl.get("lease", node, "-n", "kube-node-lease", check=False) or {}
+    if not _after(lease.get("spec", {}).get("renewTime"), since):
+        waiting.append(f"lease of {node} not renewed since the restart")
+    pods = kubectl.get("pods", "-A", "--field-selector", f"spec.nodeName={node}")["items"]
+    for pod in pods:
+        name = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+        if pod["metadata"]["namespace"] == "kube-system" and pod["metadata"]["name"].endswith(node):
+            continue  # static pods (none on a worker)
+        statuses = pod.get("status", {}).get("containerStatuses") or []
+        fresh = statuses and all(_after((s.get("state", {}).get("running") or {}).get("startedAt"), since)
+                                 and s.get("ready") for s in statuses)
+        if not fresh:
+            waiting.append(f"pod {name} not running again since the restart")
+    return waiting
