@@ -2,6 +2,7 @@
 """kubectl-podnet's three-node kind cluster for e2e, with no container registry.
 
     python3 e2e/kindcluster/kindcluster.py up [--no-smoke]
+    python3 e2e/kindcluster/kindcluster.py build          # only build/cache what `up` needs (no daemons)
     python3 e2e/kindcluster/kindcluster.py status
     python3 e2e/kindcluster/kindcluster.py kubeconfig     # prints the kubeconfig path
     python3 e2e/kindcluster/kindcluster.py run -- CMD...  # CMD in the cluster's netns, KUBECONFIG set
@@ -18,6 +19,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_up = sub.add_parser("up", help="build what is missing, create the cluster, wait for Ready + exec")
     p_up.add_argument("--no-smoke", action="store_true", help="skip the smoke pod on a worker")
+    sub.add_parser("build", help="build and cache what `up` needs, start nothing")
     sub.add_parser("down", help="delete the cluster, stop dockerd, remove its netns, mounts and state")
     sub.add_parser("status", help="what runs, with memory")
     sub.add_parser("kubeconfig", help="print the kubeconfig path")
@@ -52,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.cmd == "up":
             lifecycle.up(smoke=not args.no_smoke)
+            return 0
+        if args.cmd == "build":
+            t0 = time.monotonic()
+            lifecycle.build()
+            lifecycle.say(f"everything `up` needs is built and cached ({time.monotonic() - t0:.0f}s)")
             return 0
         if args.cmd == "down":
             lifecycle.down()

@@ -252,10 +252,11 @@ def smoke_test(node: str) -> None:
         kubectl("delete", "namespace", ns, "--wait=true", "--timeout=120s", check=False, timeout=150)
 
 
-def up(smoke: bool = True) -> None:
+def build() -> dict[str, Path]:
+    """Everything `up` needs that is built, not run: packages, binaries, images (cached).
+    Returns the archives of the images loaded into the nodes after they start."""
     if os.geteuid() != 0:
         raise Failure("preflight", "must run as root")
-    t0 = time.monotonic()
     ensure_packages()
     try:
         LCC.ensure_binaries()
@@ -263,15 +264,24 @@ def up(smoke: bool = True) -> None:
         raise Failure(e.component, e.message) from e
     ensure_tools()
     ensure_node_image()
-    workload_archives = {ref: p for ref, p in zip(LCI.BUILDERS, LCI.ensure_images(log=say))
-                         if ref != LC.PAUSE_IMAGE}
+    try:
+        built = LCI.ensure_images(log=say)
+    except subprocess.CalledProcessError as e:
+        raise Failure("image build", f"{' '.join(map(str, e.cmd[:4]))} failed (rc={e.returncode})") from e
+    workload = {ref: p for ref, p in zip(LCI.BUILDERS, built) if ref != LC.PAUSE_IMAGE}
+    return {K.FLANNEL_IMAGE: k8simages.archive_path(K.FLANNEL_IMAGE), **workload}
+
+
+def up(smoke: bool = True) -> None:
+    t0 = time.monotonic()
+    archives = build()
     try:
         daemons.ensure_daemons(say)
     except daemons.DaemonError as e:
         raise Failure("dockerd", str(e)) from e
     ensure_image_loaded_in_docker()
     ensure_cluster()
-    ensure_images_loaded({K.FLANNEL_IMAGE: k8simages.archive_path(K.FLANNEL_IMAGE), **workload_archives})
+    ensure_images_loaded(archives)
     ensure_flannel()
     nodes = wait_nodes_ready()
     say(f"nodes Ready: {', '.join(nodes)}")

@@ -1,4 +1,5 @@
-"""Debian root filesystems made with mmdebstrap from the machine's own apt sources, cached as tars.
+"""Root filesystems made with mmdebstrap from the machine's own apt sources and release
+(Debian bookworm here, Ubuntu on GitHub's runners), cached as tars.
 
 - the node's: what kind's base image installs (images/base/Dockerfile in the kind module),
   with Debian's containerd, runc and CNI plugins instead of ones downloaded from release pages;
@@ -13,7 +14,7 @@ from pathlib import Path
 import kind_settings as K
 import images as LCI  # e2e/localcluster/images.py: the machine's apt sources
 
-SUITE = "bookworm"
+SUITE = LCI.host_suite()
 # kind's base image list (systemd, conntrack iptables nftables iproute2 ethtool util-linux mount
 # kmod libseccomp2 pigz, bash ca-certificates procps) + containerd/runc/CNI plugins from Debian.
 # (jq: kind's mount-product-files.sh hook runs for every container.)

@@ -133,6 +133,24 @@ class RuncWrapper(unittest.TestCase):
         self.assertEqual(runc_wrapper.option_value(["exec", "-p", "/p.json", "id"], "--process", "-p"), "/p.json")
 
 
+class HostSuite(unittest.TestCase):
+    def test_the_codename_comes_from_os_release(self) -> None:
+        import images as LCI
+        self.assertEqual(LCI.host_suite('NAME="Ubuntu"\nVERSION_CODENAME=noble\n'), "noble")
+        self.assertEqual(LCI.host_suite('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_CODENAME=bookworm\n'),
+                         "bookworm")
+        self.assertEqual(LCI.host_suite("ID=unknown\n"), "bookworm")
+
+
+class KindConfig(unittest.TestCase):
+    def test_every_node_of_kind_yaml_uses_the_image_we_build(self) -> None:
+        import kind_settings as K
+        images = [line.split("image:", 1)[1].strip() for line in K.KIND_CONFIG.read_text().splitlines()
+                  if line.strip().startswith("image:")]
+        self.assertEqual(images, [K.NODE_IMAGE] * 3)
+        self.assertIn("disableDefaultCNI: true", K.KIND_CONFIG.read_text())
+
+
 class Ours(unittest.TestCase):
     # /proc/<pid>/cgroup of a kind node's pod process, read from the host (cgroup v1 hybrid)
     NODE_POD = ("12:pids:/podnet-kind/3f2a/kubelet.slice/kubelet-kubepods.slice/cri-containerd-ab.scope\n"
