@@ -27,7 +27,7 @@ from kubectl_podnet.serde import from_json, to_json
 
 
 def worker(requests_json: str, rounds: int) -> None:
-    from kubectl_podnet.checks import build_report
+    from kubectl_podnet.report import build_report
     from kubectl_podnet.node.inspect import inspect_pod
 
     requests = [from_json(InspectRequest, r) for r in json.loads(requests_json)]

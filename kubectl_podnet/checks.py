@@ -1,4 +1,4 @@
-"""The five checks of the pod-network model: facts in, verdicts out. Pure.
+"""The checks of the pod-network model: facts in, verdicts out. Pure.
 
 Each verdict carries the evidence (pids, inodes, ifindexes, addresses, ports) a learner
 needs to redo the check by hand, and, when it fails, the fix.
@@ -8,33 +8,37 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from kubectl_podnet import __version__
 from kubectl_podnet.model import (
-    API_VERSION,
-    REPORT_KIND,
     CheckResult,
-    Generator,
     Interface,
     Listener,
     NodeFacts,
-    PodNetReport,
     Probe,
     Status,
 )
 
-CHECK_IDS = ("pause-container", "shared-netns", "shared-ip", "single-veth", "localhost")
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a check concludes; the registry below gives it the check's id."""
+
+    status: Status
+    summary: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    fix: str | None = None
 
 
 def _netns(inode: int | None) -> str:
     return f"net:[{inode}]" if inode is not None else "unknown"
 
 
-def check_pause_container(facts: NodeFacts) -> CheckResult:
+def check_pause_container(facts: NodeFacts) -> Verdict:
     sandbox = facts.sandbox
     if sandbox.source == "pause-process":
-        return CheckResult(
-            id="pause-container",
+        return Verdict(
             status="pass",
             summary=f"pause pid {sandbox.pid} holds {_netns(sandbox.netns_inode)}",
             evidence={
@@ -46,14 +50,12 @@ def check_pause_container(facts: NodeFacts) -> CheckResult:
             },
         )
     if sandbox.source == "pinned-netns":
-        return CheckResult(
-            id="pause-container",
+        return Verdict(
             status="pass",
             summary=f"no pause process; the runtime pinned {_netns(sandbox.netns_inode)} at {sandbox.pinned_path}",
             evidence={"pinnedPath": sandbox.pinned_path, "netns": _netns(sandbox.netns_inode)},
         )
-    return CheckResult(
-        id="pause-container",
+    return Verdict(
         status="fail",
         summary="no pause process in the pod cgroup and no pinned netns shared by its containers",
         evidence={"containers": [c.label for c in facts.containers]},
@@ -61,7 +63,7 @@ def check_pause_container(facts: NodeFacts) -> CheckResult:
     )
 
 
-def check_shared_netns(facts: NodeFacts) -> CheckResult:
+def check_shared_netns(facts: NodeFacts) -> Verdict:
     expected: int | None = facts.sandbox.netns_inode
     what = "the sandbox netns"
     if facts.pod.host_network:
@@ -73,13 +75,12 @@ def check_shared_netns(facts: NodeFacts) -> CheckResult:
         "containers": {c.label: _netns(c.netns_inode) for c in facts.containers},
     }
     if expected is None:
-        return CheckResult("shared-netns", "fail", "no sandbox netns to compare with", evidence)
+        return Verdict("fail", "no sandbox netns to compare with", evidence)
     if not running:
-        return CheckResult("shared-netns", "fail", "no running container found on the node", evidence)
+        return Verdict("fail", "no running container found on the node", evidence)
     outliers = [c.label for c in running if c.netns_inode != expected]
     if outliers:
-        return CheckResult(
-            id="shared-netns",
+        return Verdict(
             status="fail",
             summary=f"{', '.join(outliers)} not in {what} {_netns(expected)}",
             evidence=evidence,
@@ -89,8 +90,8 @@ def check_shared_netns(facts: NodeFacts) -> CheckResult:
     names = ", ".join(c.label for c in running)
     summary = f"{names} share {what} {_netns(expected)}"
     if missing:
-        return CheckResult("shared-netns", "warn", summary + f"; not running: {', '.join(missing)}", evidence)
-    return CheckResult("shared-netns", "pass", summary, evidence)
+        return Verdict("warn", summary + f"; not running: {', '.join(missing)}", evidence)
+    return Verdict("pass", summary, evidence)
 
 
 def primary_interface(interfaces: list[Interface]) -> Interface | None:
@@ -102,22 +103,21 @@ def primary_interface(interfaces: list[Interface]) -> Interface | None:
     return veths[0] if veths else None
 
 
-def check_shared_ip(facts: NodeFacts) -> CheckResult:
+def check_shared_ip(facts: NodeFacts) -> Verdict:
     if not facts.pod.pod_ips:
-        return CheckResult("shared-ip", "skip", "no pod IPs given to compare with (pass --pod-ip)")
+        return Verdict("skip", "no pod IPs given to compare with (pass --pod-ip)")
     wanted = [str(ipaddress.ip_address(ip)) for ip in facts.pod.pod_ips]
     if facts.pod.host_network:
         on_node = {a.address: i.name for i in facts.interfaces for a in i.addresses}
         evidence = {"podIPs": wanted, "found": {ip: on_node.get(ip) for ip in wanted}}
         absent = [ip for ip in wanted if ip not in on_node]
         if absent:
-            return CheckResult(
-                "shared-ip", "fail", f"hostNetwork pod IPs {', '.join(absent)} are not node addresses", evidence
+            return Verdict("fail", f"hostNetwork pod IPs {', '.join(absent)} are not node addresses", evidence
             )
-        return CheckResult("shared-ip", "pass", f"hostNetwork: pod IPs are the node's ({', '.join(wanted)})", evidence)
+        return Verdict("pass", f"hostNetwork: pod IPs are the node's ({', '.join(wanted)})", evidence)
     eth0 = primary_interface(facts.interfaces)
     if eth0 is None:
-        return CheckResult("shared-ip", "fail", "the pod netns has no eth0", {"podIPs": wanted})
+        return Verdict("fail", "the pod netns has no eth0", {"podIPs": wanted})
     present = {str(ipaddress.ip_address(a.address)): a for a in eth0.addresses}
     evidence = {
         "podIPs": wanted,
@@ -126,15 +126,14 @@ def check_shared_ip(facts: NodeFacts) -> CheckResult:
     }
     absent = [ip for ip in wanted if ip not in present]
     if absent:
-        return CheckResult(
-            id="shared-ip",
+        return Verdict(
             status="fail",
             summary=f"{', '.join(absent)} not on {eth0.name} in the pod netns",
             evidence=evidence,
             fix="the API's podIPs and the netns disagree: the CNI ADD result was lost or the IP was reassigned",
         )
     shown = ", ".join(f"{ip}/{present[ip].prefixlen}" for ip in wanted)
-    return CheckResult("shared-ip", "pass", f"{shown} on {eth0.name}, one IP per family for every container", evidence)
+    return Verdict("pass", f"{shown} on {eth0.name}, one IP per family for every container", evidence)
 
 
 def _peer_text(interface: Interface) -> str:
@@ -150,10 +149,9 @@ def _peer_text(interface: Interface) -> str:
     return f"{interface.name} <-> {peer.name} (host, ifindex {peer.ifindex}) {where}"
 
 
-def check_single_veth(facts: NodeFacts) -> CheckResult:
+def check_single_veth(facts: NodeFacts) -> Verdict:
     if facts.pod.host_network:
-        return CheckResult(
-            "single-veth", "skip", "hostNetwork pod: uses the node's netns, no veth of its own",
+        return Verdict("skip", "hostNetwork pod: uses the node's netns, no veth of its own",
             {"netns": _netns(facts.node_netns_inode)},
         )
     veths = [i for i in facts.interfaces if i.kind == "veth"]
@@ -174,27 +172,24 @@ def check_single_veth(facts: NodeFacts) -> CheckResult:
         ],
     }
     if not veths:
-        return CheckResult(
-            "single-veth", "fail", "no veth in the pod netns", evidence,
+        return Verdict("fail", "no veth in the pod netns", evidence,
             fix="the CNI did not wire the pod; check /etc/cni/net.d and the kubelet log",
         )
     primary = primary_interface(facts.interfaces)
     assert primary is not None
     if primary.peer is None or not primary.peer.confirmed:
         reason = primary.peer.reason if primary.peer and primary.peer.reason else "no matching host link"
-        return CheckResult(
-            "single-veth", "fail", f"host peer of {primary.name} not confirmed: {reason}", evidence,
+        return Verdict("fail", f"host peer of {primary.name} not confirmed: {reason}", evidence,
             fix="look for the peer with: ip -d link show | grep -A1 'link-netnsid'",
         )
     others = [i for i in veths if i is not primary] + extras
     if others:
         listed = ", ".join(f"{i.name} ({i.kind})" for i in others)
-        return CheckResult(
-            "single-veth", "warn", f"{_peer_text(primary)}; extra interfaces: {listed}", evidence,
+        return Verdict("warn", f"{_peer_text(primary)}; extra interfaces: {listed}", evidence,
             fix="extra interfaces come from a meta-plugin (Multus) or a manual change; expected only if "
             "the pod asked for them (k8s.v1.cni.cncf.io/networks)",
         )
-    return CheckResult("single-veth", "pass", _peer_text(primary), evidence)
+    return Verdict("pass", _peer_text(primary), evidence)
 
 
 _FIX_POD_IP = "bind 0.0.0.0 or [::] (or 127.0.0.1 if only the pod itself needs the port)"
@@ -222,9 +217,9 @@ def _listener_verdict(listener: Listener, probes: dict[tuple[str, int], Probe]) 
     return "fail", f"{where} not reachable over loopback ({error})", _FIX_REFUSED
 
 
-def check_localhost(facts: NodeFacts) -> CheckResult:
+def check_localhost(facts: NodeFacts) -> Verdict:
     if not facts.listeners:
-        return CheckResult("localhost", "skip", "no TCP listener in the pod's containers to probe")
+        return Verdict("skip", "no TCP listener in the pod's containers to probe")
     probes = {(p.target, p.port): p for p in facts.probes}
     verdicts = [(_listener_verdict(listener, probes), listener) for listener in facts.listeners]
     evidence = {
@@ -241,41 +236,39 @@ def check_localhost(facts: NodeFacts) -> CheckResult:
     worst: Status = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
     if worst == "pass":
         ports = ", ".join(str(port) for port in sorted({l.port for l in facts.listeners}))
-        return CheckResult("localhost", "pass", f"every listener reachable over 127.0.0.1 from the pod netns: {ports}",
+        return Verdict("pass", f"every listener reachable over 127.0.0.1 from the pod netns: {ports}",
                            evidence)
     bad = [(text, fix) for (status, text, fix), _ in verdicts if status == worst]
     fixes = list(dict.fromkeys(fix for _, fix in bad if fix))
-    return CheckResult("localhost", worst, "; ".join(text for text, _ in bad), evidence, fix="; ".join(fixes))
+    return Verdict(worst, "; ".join(text for text, _ in bad), evidence, fix="; ".join(fixes))
 
 
-CHECKS: tuple[Callable[[NodeFacts], CheckResult], ...] = (
-    check_pause_container,
-    check_shared_netns,
-    check_shared_ip,
-    check_single_veth,
-    check_localhost,
+@dataclass(frozen=True)
+class Check:
+    id: str  # stable: CI jobs and docs/report.md key on it
+    proves: str  # what a pass means, in one line
+    judge: Callable[[NodeFacts], Verdict]
+
+
+# The one registry: ids, their order in every report, and the functions. Everything else
+# (the report, renderers, tests, docs, the e2e suite) reads it, never a literal list or count.
+CHECKS: tuple[Check, ...] = (
+    Check("pause-container", "the sandbox is found: a pause process, or the netns the runtime pinned",
+          check_pause_container),
+    Check("shared-netns", "every running container is in the sandbox's netns (hostNetwork: the node's)",
+          check_shared_netns),
+    Check("shared-ip", "every address of status.podIPs is on the pod's eth0", check_shared_ip),
+    Check("single-veth", "one veth in the pod netns, its host peer confirmed, on a bridge or routed",
+          check_single_veth),
+    Check("localhost", "every TCP listener of the pod answers over loopback from inside its netns",
+          check_localhost),
 )
+CHECK_IDS = tuple(check.id for check in CHECKS)
 
 
 def run_checks(facts: NodeFacts) -> list[CheckResult]:
-    return [check(facts) for check in CHECKS]
-
-
-def build_report(facts: NodeFacts) -> PodNetReport:
-    checks = run_checks(facts)
-    return PodNetReport(
-        api_version=API_VERSION,
-        kind=REPORT_KIND,
-        generator=Generator(tool="kubectl-podnet", version=__version__),
-        pod=facts.pod,
-        sandbox=facts.sandbox,
-        node_netns_inode=facts.node_netns_inode,
-        containers=facts.containers,
-        interfaces=facts.interfaces,
-        routes=facts.routes,
-        listeners=facts.listeners,
-        probes=facts.probes,
-        checks=checks,
-        verdict="fail" if any(c.status == "fail" for c in checks) else "pass",
-        notes=facts.notes,
-    )
+    results = []
+    for check in CHECKS:
+        verdict = check.judge(facts)
+        results.append(CheckResult(check.id, verdict.status, verdict.summary, verdict.evidence, verdict.fix))
+    return results

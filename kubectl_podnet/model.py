@@ -175,18 +175,22 @@ class Generator:
 
 
 @dataclass(frozen=True)
-class PodNetReport:
+class ReportHeader:
+    """What every versioned document starts with (so `apiVersion` leads the JSON)."""
+
     api_version: str
     kind: str
     generator: Generator
-    pod: PodInfo
-    sandbox: Sandbox
-    node_netns_inode: int
-    containers: list[ContainerFacts]
-    interfaces: list[Interface]
-    routes: list[Route]
-    listeners: list[Listener]
-    probes: list[Probe]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PodNetReport(NodeFacts, ReportHeader):
+    """The node's facts, carried whole, plus the checks' verdicts.
+
+    A report *is* the facts (inherited, not copied field by field), so a fact added to
+    `NodeFacts` reaches the JSON, the renderers and CI the day it is added. Field order,
+    and so the JSON's key order: the header, the facts, then `checks` and `verdict`.
+    """
+
     checks: list[CheckResult]
     verdict: Literal["pass", "fail"]
-    notes: list[str] = field(default_factory=list)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kubectl_podnet.cli.output import Format, emit
+from kubectl_podnet.cli.output import Format, emit, renderer
 
 app = typer.Typer(help="Build a pod by hand (netns, pause, two containers, veth, bridge) and inspect it.")
 
@@ -36,7 +36,7 @@ def lab(
     kept = False
     try:
         node.build()
-        log = sys.stderr if output is not Format.text else sys.stdout
+        log = sys.stdout if renderer(output).for_people else sys.stderr
         log.write("Built (the commands you would type):\n")
         log.write("".join(f"  {' '.join(argv)}\n" for argv in node.commands))
         (pod,) = node.plan.pods

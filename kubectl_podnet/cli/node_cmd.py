@@ -30,7 +30,7 @@ def inspect(
     """Inspect one pod's network namespace from this node."""
     import os
 
-    from kubectl_podnet.checks import build_report
+    from kubectl_podnet.report import build_report
     from kubectl_podnet.model import ContainerRef, InspectRequest
     from kubectl_podnet.node.inspect import inspect_pod
 

@@ -22,7 +22,7 @@ import kubectl_podnet
 from kubectl_podnet.errors import AgentError
 
 # The agent needs these; the CLI, cluster client, renderers and lab stay home.
-_AGENT_PARTS = ("__init__.py", "errors.py", "model.py", "serde.py", "checks.py", "node")
+AGENT_PARTS = ("__init__.py", "errors.py", "model.py", "serde.py", "checks.py", "report.py", "node")
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -54,7 +54,7 @@ def _sources() -> list[tuple[str, Path]]:
         raise AgentError("pyroute2 is not installed here, so the agent payload cannot be built")
     ours = Path(kubectl_podnet.__file__).parent
     theirs = Path(os.path.dirname(spec.origin))
-    return _files(ours, _AGENT_PARTS, "kubectl_podnet") + _files(theirs, None, "pyroute2")
+    return _files(ours, AGENT_PARTS, "kubectl_podnet") + _files(theirs, None, "pyroute2")
 
 
 def zip_sources(entries: list[tuple[str, Path]]) -> bytes:

@@ -17,7 +17,7 @@ from kubectl_podnet.serde import from_json, to_json
 
 
 def run_one(data: object) -> tuple[int, dict[str, object]]:
-    from kubectl_podnet.checks import build_report
+    from kubectl_podnet.report import build_report
     from kubectl_podnet.node.inspect import inspect_pod
 
     try:

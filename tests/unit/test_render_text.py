@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from kubectl_podnet.checks import build_report
+from kubectl_podnet.checks import CHECKS
 from kubectl_podnet.model import Listener, Peer, Probe, Sandbox
 from kubectl_podnet.render.commands import manual_commands
 from kubectl_podnet.render.text import render_text, render_topology
+from kubectl_podnet.report import build_report
 from tests.factories import LO, NODE_NETNS, container, eth0, healthy
 
-HEALTHY_80 = """\
+HEALTHY_80 = f"""\
 Pod default/web on node kind-worker
 
 CHECK            STATUS  DETAIL
@@ -26,7 +27,7 @@ Topology:
   containers web, sidecar -> netns net:[4026532181] (pause pid 4711)
       -> eth0 10.244.1.5/24 <-veth pair-> veth3a1f09c2 (host) -> cni0 (bridge)
 
-Verdict: PASS (5 passed, 0 warnings, 0 failed, 0 skipped)
+Verdict: PASS ({len(CHECKS)} passed, 0 warnings, 0 failed, 0 skipped)
 """
 
 
@@ -46,7 +47,7 @@ def test_failed_check_shows_its_fix_under_the_detail() -> None:
         "                         fix: bind 0.0.0.0 or [::] (or 127.0.0.1 if only the pod\n"
         "                         itself needs the port)\n"
     ) in text
-    assert text.endswith("Verdict: FAIL (4 passed, 0 warnings, 1 failed, 0 skipped)\n")
+    assert text.endswith(f"Verdict: FAIL ({len(CHECKS) - 1} passed, 0 warnings, 1 failed, 0 skipped)\n")
 
 
 def test_topology_on_one_line_when_wide_enough() -> None:
