@@ -238,6 +238,8 @@ def smoke_test(node: str) -> None:
     ns = SMOKE_NAMESPACE
     kubectl("create", "namespace", ns, check=False)
     try:
+        # pods are refused until the controller-manager has made the namespace's default ServiceAccount
+        kubectl("wait", "--for=create", "serviceaccount/default", "-n", ns, "--timeout=90s", timeout=100)
         kubectl("apply", "-f", "-", input=smoke_manifest(node))
         cp = kubectl("wait", "-n", ns, "pod/smoke", "--for=condition=Ready", "--timeout=120s", check=False, timeout=150)
         if cp.returncode != 0:

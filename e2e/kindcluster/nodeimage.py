@@ -13,9 +13,9 @@ revision, loaded into our dockerd by `up`.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
-import platform
 import shutil
 import subprocess
 import tarfile
@@ -26,6 +26,7 @@ from pathlib import Path
 import components
 import k8simages
 import kind_settings as K
+import oci  # e2e/localcluster/oci.py
 import rootfs
 
 HERE = Path(__file__).resolve().parent
@@ -38,10 +39,6 @@ REMOVE_GLOBS = ("lib/systemd/system/multi-user.target.wants/*", "etc/systemd/sys
                 "lib/systemd/system/local-fs.target.wants/*", "lib/systemd/system/sockets.target.wants/*udev*",
                 "lib/systemd/system/sockets.target.wants/*initctl*", "lib/systemd/system/basic.target.wants/*",
                 "lib/systemd/system/sysinit.target.wants/systemd-tmpfiles-setup.service")
-
-
-def go_arch() -> str:
-    return {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 
 
 def archive_path() -> Path:
@@ -188,7 +185,7 @@ def _sha256(path: Path) -> str:
 
 def image_config(diff_id: str) -> dict:
     return {
-        "architecture": go_arch(), "os": "linux",
+        "architecture": oci.go_arch(), "os": "linux",
         "config": {"Env": list(ENV), "Entrypoint": list(ENTRYPOINT), "StopSignal": "SIGRTMIN+3"},
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
         "history": [{"created_by": "e2e/kindcluster/nodeimage.py"}],
@@ -207,8 +204,8 @@ def write_docker_archive(layer: Path, name: str, out: Path) -> Path:
         for arcname, data in ((config_name, config), ("manifest.json", manifest)):
             info = tarfile.TarInfo(arcname)
             info.size, info.mtime, info.mode = len(data), 0, 0o644
-            tar.addfile(info, __import__("io").BytesIO(data))
-        tar.add(str(layer), arcname=layer_name)
+            tar.addfile(info, io.BytesIO(data))
+        oci.add_file(tar, layer_name, layer)
     tmp.rename(out)
     return out
 

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def _mmdebstrap(variant: str, packages: tuple[str, ...], out: Path) -> Path:
     tmp = out.with_suffix(".partial.tar")
     argv = ["nice", "-n", "10", "mmdebstrap", "--quiet", f"--variant={variant}",
             "--include=" + ",".join(packages), *_DOC_EXCLUDES, SUITE, str(tmp), *LCI._apt_sources()]
-    subprocess.run(argv, check=True)
+    subprocess.run(argv, check=True, env=dict(os.environ, SOURCE_DATE_EPOCH="0"))  # reproducible
     tmp.rename(out)
     return out
 

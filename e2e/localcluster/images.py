@@ -9,6 +9,7 @@ Each is written as an OCI layout tarball by oci.py and cached per version.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -95,7 +96,8 @@ def build_python(work: Path) -> Path:
             "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-exclude=/usr/share/man/*",
             "--dpkgopt=path-exclude=/usr/share/locale/*",
             host_suite(), str(rootfs), *_apt_sources()]
-    subprocess.run(argv, check=True)
+    # same package versions -> the same root filesystem, byte for byte (mmdebstrap honours it)
+    subprocess.run(argv, check=True, env=dict(os.environ, SOURCE_DATE_EPOCH="0"))
     spec = oci.ImageSpec(name=S.PYTHON_IMAGE, layers=(rootfs,), cmd=("python3",))
     return oci.build_archive(spec, archive_path(S.PYTHON_IMAGE))
 
