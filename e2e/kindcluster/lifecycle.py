@@ -341,6 +341,16 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cgroup_memory() -> dict[str, int]:
+    """total_rss / total_cache of our cgroup (v1 memory controller), or {} where there is none."""
+    path = Path("/sys/fs/cgroup/memory") / K.CGROUP_PARENT / "memory.stat"
+    try:
+        fields = dict(line.split() for line in path.read_text().splitlines())
+    except (OSError, ValueError):
+        return {}
+    return {"rss": int(fields.get("total_rss", 0)), "cache": int(fields.get("total_cache", 0))}
+
+
 def our_cgroup_dirs() -> list[Path]:
     root = Path("/sys/fs/cgroup")
     found = []
@@ -441,6 +451,10 @@ def status() -> int:
     pids = our_pids()
     total = sum(rss_kib(p) for p in pids)
     print(f"memory: {len(pids)} processes of ours (netns + cgroup /{K.CGROUP_PARENT}), RSS sum {total / 1024:.0f} MiB")
+    stat = cgroup_memory()
+    if stat:
+        print(f"memory of the nodes (cgroup /{K.CGROUP_PARENT}, shared pages counted once): "
+              f"rss {stat['rss'] / 2**20:.0f} MiB, page cache {stat['cache'] / 2**20:.0f} MiB")
     if nodes and any(nodes.values()):
         cp = kubectl("get", "nodes", "-o", "wide", check=False, timeout=30)
         print(cp.stdout.rstrip() or cp.stderr.rstrip())
