@@ -2,8 +2,9 @@
 
 9. the agent DaemonSet runs on every node, the control plane's taint tolerated;
 10. `inspect -l` over pods on every node makes one agent exec per node (counted from each
-    node's containerd events) and the execs to different nodes run at the same time (their
-    intervals overlap); the wall time for one node's pods and for every node's is printed;
+    node's containerd events) and the execs to different nodes run at the same time (at least
+    two of their intervals overlap; one after another none would); the wall time for one
+    node's pod and for every node's is printed, not asserted;
 11. a worker whose node container is stopped (`docker stop`): its pods get one clear error
     each and the run exits 3 within --timeout, while the other nodes' pods in the same batch
     get their reports; after `docker start` a rerun passes.
@@ -112,9 +113,11 @@ def test_batch_over_every_node_makes_one_exec_per_node_and_they_run_together(
         every.append(podnet("inspect", "-l", "app=spread", "-n", namespace, "-o", "json").seconds)
     print(f"inspect, median of 3: one node {statistics.median(one):.2f}s, "
           f"{len(docker_nodes)} nodes {statistics.median(every):.2f}s")
-    latest_start = max(a for a, _ in intervals.values())
-    earliest_end = min(b for _, b in intervals.values())
-    assert latest_start < earliest_end, f"the execs to different nodes ran one after another: {intervals}"
+    # one after another, each exec would start after the one before it ended; in parallel at
+    # least two overlap (not all three need to: one node can answer before another's exec starts)
+    spans = sorted(intervals.values())
+    overlapping = [(a, b) for a, b in zip(spans, spans[1:]) if b[0] < a[1]]
+    assert overlapping, f"the execs to different nodes ran one after another: {intervals}"
 
 
 @pytest.fixture
