@@ -370,26 +370,6 @@ def _rmdir_tree(top: Path) -> list[str]:
     return left
 
 
-def _mounts_under(prefixes: tuple[str, ...]) -> list[str]:
-    found = []
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        mp = line.split()[4].replace("\\040", " ")
-        if any(mp == p or mp.startswith(p + "/") for p in prefixes):
-            found.append(mp)
-    return sorted(set(found), key=len, reverse=True)
-
-
-def _umount_all(prefixes: tuple[str, ...]) -> list[str]:
-    for _ in range(4):
-        mps = _mounts_under(prefixes)
-        if not mps:
-            return []
-        for mp in mps:
-            if subprocess.run(["umount", mp], capture_output=True).returncode != 0:
-                subprocess.run(["umount", "-l", mp], capture_output=True)
-    return _mounts_under(prefixes)
-
-
 def _local_cluster_kubelet_runs() -> bool:
     import procs as LCP
     return LCP.running("kubelet") is not None
@@ -423,8 +403,8 @@ def down() -> None:
     problems += [f"process {pid} still running" for pid in our_pids()]
     for top in our_cgroup_dirs():
         problems += _rmdir_tree(top)
-    stuck = _umount_all((str(K.STATE_ROOT), str(K.NETNS)))
-    stuck += _umount_all((str(K.RUN_ROOT),))
+    stuck = LCC._umount_all((str(K.STATE_ROOT), str(K.NETNS)))  # the local cluster's: longest path first
+    stuck += LCC._umount_all((str(K.RUN_ROOT),))
     problems += [f"mount still present: {m}" for m in stuck]
     import hoststate as LCH
     skip = tuple(LCH.SYSCTLS) if _local_cluster_kubelet_runs() else ()
