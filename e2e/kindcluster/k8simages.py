@@ -10,7 +10,6 @@ containerd under exactly the name kubeadm uses.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
