@@ -2,8 +2,8 @@
 
 Every failure the user can cause or meet is a `PodnetError` subclass carrying its
 exit status; the CLI maps them in one place (`cli.app.main`). Library errors are
-chained as the cause (`raise ClusterError(...) from exc`) so `--debug` can show them,
-while the user sees one line.
+chained as the cause (`raise ClusterError(...) from exc`) so that PODNET_DEBUG=1 shows
+them with the traceback, while the user sees one line.
 """
 
 from __future__ import annotations
@@ -50,3 +50,15 @@ class ClusterError(PodnetError):
 
 class AgentError(PodnetError):
     """The agent DaemonSet is missing, not ready, or its exec failed."""
+
+
+class NoPodProcess(NodeError):
+    """The agent found no process of the pod: the client re-reads the pod to say why."""
+
+
+class AlreadyExists(ClusterError):
+    """A create answered 409 AlreadyExists: someone else created the object first."""
+
+
+class Conflict(ClusterError):
+    """A replace answered 409 Conflict: the object changed since it was read."""
