@@ -1,11 +1,11 @@
-"""Scenarios 14-16: several nodes (the kind cluster). On a one-node cluster they skip, saying why.
+"""Scenarios 15-17: several nodes (the kind cluster). On a one-node cluster they skip, saying why.
 
-14. the agent DaemonSet runs on every node, the control plane's taint tolerated;
-15. `inspect -l` over pods on every node makes one agent exec per node (counted from each
+15. the agent DaemonSet runs on every node, the control plane's taint tolerated;
+16. `inspect -l` over pods on every node makes one agent exec per node (counted from each
     node's containerd events) and the execs to different nodes run at the same time (at least
     two of their intervals overlap; one after another none would); the wall time for one
     node's pod and for every node's is printed, not asserted;
-16. a worker whose node container is stopped (`docker stop`): its pods get one clear error
+17. a worker whose node container is stopped (`docker stop`): its pods get one clear error
     each and the run exits 3 within --timeout, while the other nodes' pods in the same batch
     get their reports; after `docker start` a rerun passes.
 """
