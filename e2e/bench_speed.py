@@ -3,8 +3,8 @@
 
     python e2e/bench_speed.py [--rounds 7] [--cold-rounds 3] [--pods 20] [--json out.json]
 
-Same cluster choice as the e2e tier (e2e/clusters.py: --kubeconfig / KUBECONFIG, else the
-local cluster, else kind). In one run, on one pod (a server and a client sidecar):
+Same cluster choice as the e2e tier (e2e/clusters.py: --kubeconfig / KUBECONFIG, or
+E2E_CLUSTER=local|kind). In one run, on one pod (a server and a client sidecar):
 - cold: the agent uninstalled, then `kubectl podnet inspect POD -o json` (images present);
 - warm, side by side with the manual route, round after round (the order alternates):
   `kubectl podnet inspect POD -o json` versus the kubectl/nsenter commands printed by
@@ -227,8 +227,6 @@ def main(argv: list[str] | None = None) -> int:
         kubectl("delete", "namespace", namespace, "--wait=true", "--timeout=180s", check=False, timeout=200)
         if not had_agent:
             bench.podnet("agent", "uninstall", "--timeout", "180")
-        if target.kind_cluster:
-            clusters.delete_kind(target.kind_cluster)
 
     report(results)
     if args.json:
