@@ -9,6 +9,7 @@ recorded dumps. A pod netns is entered through an fd the caller already holds (s
 
 from __future__ import annotations
 
+import errno
 import importlib
 import importlib.util
 import os
@@ -19,8 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kubectl_podnet.model import Interface, Peer, Route
-from kubectl_podnet.node import rtnl
+from kubectl_podnet.model import Interface, NodeLink, OverlayLink, Peer, Route, RouteLookup
+from kubectl_podnet.node import rtnl, rtnl_path
 from kubectl_podnet.node.nsenter import setns
 
 
@@ -116,6 +117,26 @@ def host_peer(host: Any, pod: Any, pod_if: Interface, pod_netns_fd: int) -> Peer
             index,
         )
     return rtnl.match_peer(pod_if, link, nsid_of(host, pod_netns_fd), master, routes or [])
+
+
+def read_node_path(ipr: Any) -> tuple[NodeLink | None, list[OverlayLink]]:
+    """The node's uplink (its default route's device) and its vxlan/geneve devices: once a run."""
+    links, routes = list(ipr.get_links()), list(ipr.get_routes())
+    return rtnl_path.parse_uplink(links, routes), rtnl_path.parse_overlays(links, routes)
+
+
+def route_lookup(ipr: Any, destination: str) -> RouteLookup:
+    """The kernel's answer to `ip route get destination` (one RTM_GETROUTE) in the netns of `ipr`."""
+    from pyroute2.netlink.exceptions import NetlinkError
+
+    family = socket.AF_INET6 if ":" in destination else socket.AF_INET
+    try:
+        answer = ipr.route("get", dst=destination, family=family)[0]
+    except NetlinkError as exc:  # ENETUNREACH, EHOSTUNREACH, EACCES (prohibit), EINVAL (blackhole)
+        return rtnl_path.parse_route_lookup(destination, None, errno.errorcode.get(exc.code, str(exc.code)), None)
+    oif = answer.get("oif")
+    found = ipr.link("get", index=oif) if oif else None
+    return rtnl_path.parse_route_lookup(destination, answer, None, found[0] if found else None)
 
 
 def decode_dump(data: bytes) -> list[Any]:

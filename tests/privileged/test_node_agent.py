@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 import pytest
 
-from kubectl_podnet.checks import build_report
+from kubectl_podnet.checks import CHECK_IDS
+from kubectl_podnet.report import build_report
 from kubectl_podnet.errors import NodeError
 from kubectl_podnet.lab.spec import ContainerSpec, PodSpec
 from kubectl_podnet.lab.world import LabNode
@@ -35,9 +36,7 @@ def test_healthy_two_container_pod_passes_every_check(lab: Lab) -> None:
     node = lab(PodSpec("web", (SERVER, SIDECAR)))
     answer = ask_agent(node, request_for(node))
     assert answer.code == 0
-    assert answer.statuses() == dict.fromkeys(
-        ["pause-container", "shared-netns", "shared-ip", "single-veth", "localhost"], "pass"
-    )
+    assert answer.statuses() == dict.fromkeys(CHECK_IDS, "pass")
     report, pod = answer.report, node.plan.pods[0]
     assert report["sandbox"]["source"] == "pause-process"
     assert report["sandbox"]["containerId"] == pod.sandbox_id
