@@ -114,11 +114,11 @@ def _node_side(facts: NodeFacts, eth0: Interface) -> list[tuple[Status, str]]:
         elif lookup.type == "local":
             findings.append(("fail", f"the node owns {lookup.destination} itself ({text}): the pod IP is also a "
                              "node address"))
-        elif lookup.kind == "veth":
-            findings.append(("fail", f"stale node route: {text}, another veth than the pod's {peer.name}"))
-        elif lookup.dev is not None and lookup.dev == uplink:
+        elif lookup.dev is not None and lookup.dev == uplink:  # before the veth test: an uplink can be a veth
             findings.append(("fail", f"the node sends the pod's traffic out of its uplink: {text} (no route to "
                              f"the pod via {' or '.join(expected)})"))
+        elif lookup.kind == "veth":
+            findings.append(("fail", f"stale node route: {text}, another veth than the pod's {peer.name}"))
         else:
             findings.append(("warn", f"node: {text}, neither the pod's veth {peer.name} nor its bridge (an eBPF "
                              "datapath such as Cilium's delivers this way; otherwise a misroute)"))

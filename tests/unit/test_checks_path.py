@@ -188,3 +188,9 @@ def test_mtu_skips_host_network_and_a_pod_without_eth0() -> None:
     host = dataclasses.replace(healthy().pod, host_network=True)
     assert check_mtu(healthy(pod=host)).status == "skip"
     assert check_mtu(healthy(interfaces=[LO])).status == "skip"
+
+
+def test_an_uplink_that_is_itself_a_veth_is_still_the_uplink() -> None:
+    lookups = [RouteLookup("10.244.1.5", "unicast", "eth0", 2, "veth", gateway="10.89.0.1")]
+    facts = healthy(interfaces=[LO, eth0(peer=ROUTED)], node_routes=lookups, uplink=NodeLink(2, "eth0", "veth", 1500))
+    assert "out of its uplink" in check_routes(facts).summary
