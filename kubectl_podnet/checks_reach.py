@@ -26,7 +26,7 @@ _FIX_UNREACHABLE = (
     "look for a firewall rule or NetworkPolicy dropping node-to-pod traffic, or a server that "
     "refuses non-loopback peers"
 )
-INFERRED = "inferred from the bind address, not probed (UDP has no handshake)"
+INFERRED = "inferred from the bind address, not probed: UDP has no handshake"
 
 
 def _serves(listener: Listener, pod_ip: str) -> bool:

@@ -196,7 +196,7 @@ def inspect_pod(
 
             def in_pod_netns() -> tuple[list[Listener], list[Probe]]:
                 found = _listeners(procfs, owners, owned_only=host_network)
-                ports = sorted({item.port for item in found})
+                ports = sorted({item.port for item in found if item.protocol == "tcp"})  # UDP: no handshake to dial
                 return found, probe_loopback(ports, request.probe_timeout)
 
             listeners, probes = run_in_netns(netns_fd, in_pod_netns, name="podnet-pod-netns")

@@ -95,6 +95,8 @@ def test_udp_servers_are_listed_with_their_container_and_judged_from_the_bind_ad
     assert "inferred from the bind address" in pod_ip["summary"]
     entries = [(p["protocol"], p["port"], p["status"]) for p in pod_ip["evidence"]["ports"]]
     assert entries == [("tcp", 5353, "pass"), ("udp", 5353, "pass"), ("udp", 5354, "fail"), ("udp", 5355, "note")]
+    dialled = {(p["target"], p["port"]) for p in answer.report["probes"] + answer.report["podIpProbes"]}
+    assert {port for _, port in dialled} == {5353}  # only the TCP listener: UDP is never dialled
     assert answer.code == 1
 
 
