@@ -23,14 +23,12 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parents[2]))
-sys.path.insert(0, str(HERE))
-
-from record import REQUESTS, raw_dump, save  # noqa: E402  (the dump recorder beside this one)
 
 from kubectl_podnet.lab.spec import NODE_IP, ContainerSpec, PodSpec  # noqa: E402
 from kubectl_podnet.lab.world import LabNode, run  # noqa: E402
 from kubectl_podnet.node.nsenter import run_in_netns  # noqa: E402
 from kubectl_podnet.node.procfs import NETNS_DIR  # noqa: E402
+from tests.samples.netlink.record import REQUESTS, raw_dump, save  # noqa: E402  (the recorder beside this one)
 
 PODS = [
     PodSpec("bridge", (ContainerSpec("web"),)),
