@@ -72,12 +72,12 @@ class NodeView:
 
     uplink: NodeLink | None = None
     overlays: list[OverlayLink] = field(default_factory=list)
+    links: dict[int, NodeLink] = field(default_factory=dict)  # to name route lookups' devices
 
 
 def read_node_view() -> NodeView:
     with netlink.open_netns(None) as host:
-        uplink, overlays = netlink.read_node_path(host)
-    return NodeView(uplink, overlays)
+        return NodeView(*netlink.read_node_path(host))
 
 
 _TABLES = (("net/tcp", 4, "tcp"), ("net/tcp6", 6, "tcp"), ("net/udp", 4, "udp"), ("net/udp6", 6, "udp"))
@@ -171,6 +171,7 @@ def inspect_pod(
     listeners: list[Listener] = []
     probes: list[Probe] = []
     node_routes: list[RouteLookup] = []
+    view = node_view if node_view is not None else read_node_view()
     netns_fd = open_pod_netns(candidates)
     if candidates and netns_fd is None:
         raise NodeError(
@@ -191,7 +192,7 @@ def inspect_pod(
                             for i in interfaces
                         ]
                         # the node's way to the pod, as the kernel answers `ip route get POD_IP`
-                        node_routes = [netlink.route_lookup(host, ip) for ip in request.pod_ips]
+                        node_routes = [netlink.route_lookup(host, ip, view.links) for ip in request.pod_ips]
             owners = _owners(procfs, containers)
 
             def in_pod_netns() -> tuple[list[Listener], list[Probe]]:
@@ -204,7 +205,6 @@ def inspect_pod(
             os.close(netns_fd)
     # from the node's netns (this thread's): the way kubelet probes and other nodes' pods come in
     pod_ip_probes = probe_targets(pod_ip_targets(listeners, request.pod_ips), request.probe_timeout)
-    view = node_view if node_view is not None else read_node_view()
 
     return NodeFacts(
         pod=PodInfo(

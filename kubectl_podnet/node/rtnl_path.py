@@ -23,7 +23,7 @@ _V6_UNDERLAY = {  # attributes whose presence says the tunnel's outer header is 
 }
 
 
-def _oif(msg: Message) -> int | None:
+def route_oif(msg: Message) -> int | None:
     """The route's out-interface; for a multipath route, its first nexthop's."""
     oif = msg.get("oif")
     if oif is not None:
@@ -33,7 +33,7 @@ def _oif(msg: Message) -> int | None:
 
 
 def parse_route_lookup(destination: str, answer: Message | None, error: str | None,
-                       out_link: Message | None) -> RouteLookup:
+                       out_link: NodeLink | None) -> RouteLookup:
     """The kernel's answer to `ip route get destination`, its out-device already looked up."""
     if answer is None:
         return RouteLookup(destination, "unreachable", None, None, None, error=error or "no answer")
@@ -41,11 +41,16 @@ def parse_route_lookup(destination: str, answer: Message | None, error: str | No
     return RouteLookup(
         destination=destination,
         type=kind,
-        dev=out_link.get("ifname") if out_link is not None else None,
-        ifindex=_oif(answer),
-        kind=link_kind(out_link) if out_link is not None else None,
+        dev=out_link.name if out_link is not None else None,
+        ifindex=route_oif(answer),
+        kind=out_link.kind if out_link is not None else None,
         gateway=answer.get("gateway"),
     )
+
+
+def parse_node_links(links: Iterable[Message]) -> dict[int, NodeLink]:
+    """ifindex -> the node's link, to name a route's out-device without asking again."""
+    return {msg["index"]: NodeLink(msg["index"], msg.get("ifname"), link_kind(msg), msg.get("mtu")) for msg in links}
 
 
 def default_route_oif(routes: Iterable[Message]) -> int | None:
@@ -54,7 +59,7 @@ def default_route_oif(routes: Iterable[Message]) -> int | None:
     for msg in routes:
         if msg.get("table") != MAIN_TABLE or msg["type"] != UNICAST or msg["dst_len"] != 0:
             continue
-        oif = _oif(msg)
+        oif = route_oif(msg)
         if oif is None:
             continue
         rank = 0 if msg["family"] == socket.AF_INET else 1
@@ -80,7 +85,7 @@ def parse_overlays(links: Iterable[Message], routes: Iterable[Message]) -> list[
         return []
     into: dict[int, list[str]] = {}
     for msg in routes:
-        oif = _oif(msg)
+        oif = route_oif(msg)
         if msg.get("table") == MAIN_TABLE and msg["type"] == UNICAST and oif is not None:
             dst = msg.get("dst")
             into.setdefault(oif, []).append(f"{dst}/{msg['dst_len']}" if dst else "default")

@@ -29,9 +29,8 @@ def dump(name: str) -> list[Any]:
 
 def lookup(name: str) -> RouteLookup:
     (answer,) = dump(f"routeget.{name}.answer")
-    oif = answer.get("oif")
-    link = next((msg for msg in dump("pathnode.links") if msg["index"] == oif), None)
-    return rtnl_path.parse_route_lookup(META["destinations"][name], answer, None, link)
+    links = rtnl_path.parse_node_links(dump("pathnode.links"))
+    return rtnl_path.parse_route_lookup(META["destinations"][name], answer, None, links.get(answer.get("oif")))
 
 
 @pytest.mark.parametrize(("name", "dev", "kind"), [
