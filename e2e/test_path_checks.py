@@ -1,4 +1,4 @@
-"""Scenarios 9-12: the breaks around the pod (pod-ip, routes, mtu, UDP), made for real on the cluster."""
+"""Scenarios 14-17: the breaks around the pod (pod-ip, routes, mtu, UDP), made for real on the cluster."""
 
 from __future__ import annotations
 
