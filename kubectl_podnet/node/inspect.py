@@ -55,6 +55,9 @@ def validate(request: InspectRequest) -> None:
             raise UsageError(f"pod IP {address!r} is not an IP address") from exc
     if not 0 < request.probe_timeout <= 10:
         raise UsageError("probe timeout must be in (0, 10] seconds")
+    for declared in request.declared_ports:
+        if not 0 < declared.port < 65536:
+            raise UsageError(f"declared port {declared.port} of {declared.container} is not in 1-65535")
 
 
 def _owners(procfs: ProcFS, containers: list[ContainerFacts]) -> dict[int, str]:

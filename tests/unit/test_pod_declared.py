@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -90,3 +91,16 @@ def test_the_request_carries_declared_ports_and_networks_to_the_agent() -> None:
     request = inspect_request(pod)
     assert request.declared_ports == [DeclaredPort(8080, "tcp", "web", "containerPort")]
     assert [n.interface for n in request.networks] == [None, "net1"]
+
+
+def test_the_agent_refuses_a_declared_port_out_of_range_as_usage() -> None:
+    import pytest
+
+    from kubectl_podnet.errors import UsageError
+    from kubectl_podnet.node.inspect import validate
+
+    request = inspect_request(_pod([{"name": "web", "ports": [{"containerPort": 8080}]}]))
+    validate(request)
+    bad = dataclasses.replace(request, declared_ports=[DeclaredPort(70000, "tcp", "web", "containerPort")])
+    with pytest.raises(UsageError, match="declared port 70000 of web is not in 1-65535"):
+        validate(bad)
