@@ -10,13 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from kubectl_podnet.errors import ExitStatus, PodnetError, UsageError
 from kubectl_podnet.model import API_VERSION, RESULT_KIND, RESULT_LIST_KIND, InspectRequest
 from kubectl_podnet.serde import from_json, to_json
 
+if TYPE_CHECKING:
+    from kubectl_podnet.node.inspect import NodeView
 
-def run_one(data: object) -> tuple[int, dict[str, object]]:
+
+def run_one(data: object, node_view: NodeView | None = None) -> tuple[int, dict[str, object]]:
     from kubectl_podnet.report import build_report
     from kubectl_podnet.node.inspect import inspect_pod
 
@@ -25,7 +29,7 @@ def run_one(data: object) -> tuple[int, dict[str, object]]:
             request = from_json(InspectRequest, data)
         except (ValueError, TypeError) as exc:
             raise UsageError(f"bad agent request: {exc}") from exc
-        report = build_report(inspect_pod(request))
+        report = build_report(inspect_pod(request, node_view=node_view))
     except PodnetError as exc:
         code = int(exc.exit_status)
         return code, envelope(code, None, {"kind": type(exc).__name__, "message": exc.one_line()})
@@ -42,7 +46,10 @@ def run(request_text: str) -> tuple[int, dict[str, object]]:
         return code, envelope(code, None, {"kind": UsageError.__name__, "message": f"bad agent request: {exc}"})
     if not isinstance(data, list):
         return run_one(data)
-    results = [run_one(item) for item in data]
+    from kubectl_podnet.node.inspect import read_node_view
+
+    view = read_node_view() if data else None  # the node's uplink and overlays: once for the batch
+    results = [run_one(item, view) for item in data]
     code = max((item_code for item_code, _ in results), default=0)
     return code, {"apiVersion": API_VERSION, "kind": RESULT_LIST_KIND, "exitCode": code,
                   "items": [item for _, item in results]}
