@@ -12,7 +12,7 @@ import json
 import sys
 
 from kubectl_podnet.errors import ExitStatus, PodnetError, UsageError
-from kubectl_podnet.model import API_VERSION, InspectRequest
+from kubectl_podnet.model import API_VERSION, RESULT_KIND, RESULT_LIST_KIND, InspectRequest
 from kubectl_podnet.serde import from_json, to_json
 
 
@@ -39,17 +39,17 @@ def run(request_text: str) -> tuple[int, dict[str, object]]:
         data = json.loads(request_text)
     except ValueError as exc:
         code = int(ExitStatus.USAGE)
-        return code, envelope(code, None, {"kind": "UsageError", "message": f"bad agent request: {exc}"})
+        return code, envelope(code, None, {"kind": UsageError.__name__, "message": f"bad agent request: {exc}"})
     if not isinstance(data, list):
         return run_one(data)
     results = [run_one(item) for item in data]
     code = max((item_code for item_code, _ in results), default=0)
-    return code, {"apiVersion": API_VERSION, "kind": "AgentResultList", "exitCode": code,
+    return code, {"apiVersion": API_VERSION, "kind": RESULT_LIST_KIND, "exitCode": code,
                   "items": [item for _, item in results]}
 
 
 def envelope(code: int, report: object, error: dict[str, str] | None) -> dict[str, object]:
-    return {"apiVersion": API_VERSION, "kind": "AgentResult", "exitCode": code, "report": report, "error": error}
+    return {"apiVersion": API_VERSION, "kind": RESULT_KIND, "exitCode": code, "report": report, "error": error}
 
 
 def main(argv: list[str] | None = None) -> int:

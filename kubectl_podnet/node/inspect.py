@@ -25,12 +25,11 @@ from kubectl_podnet.model import (
 from kubectl_podnet.node import netlink
 from kubectl_podnet.node.discover import find_sandbox, scan_pod, split_sandbox
 from kubectl_podnet.node.probe import probe_loopback
-from kubectl_podnet.node.procfs import ProcFS
+from kubectl_podnet.node.procfs import NETNS_DIR, ProcFS
 from kubectl_podnet.node.tcp import parse_listeners
 
 _UID = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$")
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
-DEFAULT_NETNS_DIR = "/run/netns"  # /var/run/netns is a symlink to it
 
 
 def validate(request: InspectRequest) -> None:
@@ -77,7 +76,7 @@ def _netns_holder(sandbox: Sandbox, containers: list[ContainerFacts]) -> tuple[s
 
 
 def inspect_pod(
-    request: InspectRequest, procfs: ProcFS | None = None, netns_dir: str = DEFAULT_NETNS_DIR
+    request: InspectRequest, procfs: ProcFS | None = None, netns_dir: str = NETNS_DIR
 ) -> NodeFacts:
     validate(request)
     procfs = procfs or ProcFS()
