@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from kubectl_podnet.cluster.port import ExecResult
 from kubectl_podnet.errors import ClusterError
 from kubectl_podnet.node.nsenter import enter_netns
 from kubectl_podnet.node.procfs import NETNS_DIR
+from kubectl_podnet.node.resident import PIDFILE, recorded_server
 
 Obj = dict[str, Any]
 
@@ -119,3 +122,14 @@ def running_agent_pod(node: str, namespace: str = "podnet-system", name: str = "
         "spec": {"nodeName": node},
         "status": {"phase": "Running", "containerStatuses": [{"name": "agent", "ready": True, "state": {"running": {}}}]},
     }
+
+
+def stop_resident_agents(root: Path) -> list[int]:
+    """Kill every resident agent whose digest directory is under `root` (the exec starts them)."""
+    killed = []
+    for pidfile in sorted(root.rglob(PIDFILE)):
+        pid = recorded_server(str(pidfile.parent))
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+    return killed

@@ -7,6 +7,7 @@ exec; the agent's start-up, ~0.3 s, is paid once per node, not once per pod).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -28,6 +29,7 @@ Outcome = Union[PodNetReport, PodnetError]
 class AgentRun:
     outcomes: list[Outcome]  # one per request, in order
     sent_payload: bool
+    resident_pid: int | None = None  # the resident agent that answered; None: it ran inline
 
 
 @dataclass(frozen=True)
@@ -41,13 +43,13 @@ def _exec_agent(
     cluster: ClusterPort, agent: AgentPod, request_json: str, timeout: float, progress: Progress, payload: Payload
 ) -> tuple[dict[str, Any], bool]:
     where = f"pod {agent.namespace}/{agent.name}"
-    argv = bootstrap.command(payload.digest, "run", request_json)
+    argv = bootstrap.command(payload.digest, "run", request_json, timeout)
     result = cluster.exec(agent.namespace, agent.name, CONTAINER, argv, None, timeout)
     envelope = parse_envelope(result.stdout, result.stderr, result.exit_code, where)
     if not envelope.get("needPayload"):
         return envelope, False
     progress(f"sending the agent code ({len(payload.data) // 1024} KiB, sha256 {payload.digest[:12]}) to {where}")
-    argv = bootstrap.command(payload.digest, "install", request_json)
+    argv = bootstrap.command(payload.digest, "install", request_json, timeout)
     result = cluster.exec(agent.namespace, agent.name, CONTAINER, argv, bootstrap.frame(payload.data), timeout)
     return parse_envelope(result.stdout, result.stderr, result.exit_code, where), True
 
@@ -76,7 +78,12 @@ def run_agent(
             outcomes.append(report_from(item, where, agent.node))
         except PodnetError as exc:
             outcomes.append(exc)
-    return AgentRun(outcomes=outcomes, sent_payload=sent)
+    served = envelope.get("servedBy") or {}
+    resident = served.get("pid") if isinstance(served, dict) and served.get("resident") else None
+    if os.environ.get("PODNET_DEBUG"):
+        how = f"its resident agent (pid {resident})" if resident else "an agent started for this run"
+        progress(f"debug: {where} answered from {how}")
+    return AgentRun(outcomes=outcomes, sent_payload=sent, resident_pid=resident if isinstance(resident, int) else None)
 
 
 def run_agent_on(
