@@ -12,11 +12,27 @@ from kubectl_podnet.cluster.port import ClusterPort
 Kubeconfig = Annotated[Optional[str], typer.Option("--kubeconfig", help="path to the kubeconfig file")]
 Context = Annotated[Optional[str], typer.Option("--context", help="kubeconfig context to use")]
 AgentImage = Annotated[
-    str, typer.Option("--agent-image", help="Python >= 3.11 image for the agent (a mirror, air-gapped)")
+    Optional[str],
+    typer.Option(
+        "--agent-image",
+        help="Python >= 3.11 image for the agent (a mirror, air-gapped); default: the installed agent's, "
+        f"else {DEFAULT_IMAGE}",
+        show_default=False,
+    ),
 ]
 AgentNamespace = Annotated[str, typer.Option("--agent-namespace", help="namespace of the agent DaemonSet")]
 
-DEFAULTS = {"agent_image": DEFAULT_IMAGE, "agent_namespace": DEFAULT_NAMESPACE}
+DEFAULTS = {"agent_namespace": DEFAULT_NAMESPACE}
+
+
+def checked_agent(agent_namespace: str, agent_image: str | None) -> tuple[str, str | None]:
+    """The agent options, refused in one line when they break the API's rules."""
+    from kubectl_podnet.cluster import names
+
+    names.namespace(agent_namespace, "--agent-namespace")
+    if agent_image is not None:
+        names.image_reference(agent_image)
+    return agent_namespace, agent_image
 
 
 def connect(kubeconfig: str | None, context: str | None) -> ClusterPort:

@@ -37,7 +37,7 @@ def run(request_text: str) -> tuple[int, dict[str, object]]:
     """One request (an object) or a batch (a list: one exec for every pod on a node)."""
     try:
         data = json.loads(request_text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than json can read
         code = int(ExitStatus.USAGE)
         return code, envelope(code, None, {"kind": UsageError.__name__, "message": f"bad agent request: {exc}"})
     if not isinstance(data, list):

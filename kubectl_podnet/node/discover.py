@@ -86,6 +86,7 @@ def split_sandbox(
                 command=_command(procfs, pids[0]) if pids else None,
                 netns_inode=procfs.netns_inode(pids[0]) if pids else None,
                 cgroup_path=group.path if group else None,
+                status=ref.status,
             )
         )
     return containers, pauses

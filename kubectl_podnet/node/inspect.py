@@ -12,7 +12,7 @@ import ipaddress
 import os
 import re
 
-from kubectl_podnet.errors import NodeError, UsageError
+from kubectl_podnet.errors import NoPodProcess, UsageError
 from kubectl_podnet.model import (
     ContainerFacts,
     InspectRequest,
@@ -36,7 +36,8 @@ def validate(request: InspectRequest) -> None:
     if not _UID.match(request.pod_uid):
         raise UsageError(f"pod uid {request.pod_uid!r} is not a lowercase UUID (or a static pod's 32-hex config hash)")
     for ref in request.containers:
-        if not _CONTAINER_ID.match(ref.id):
+        not_run_yet = ref.id == "" and ref.status is not None and ref.status.state != "running"
+        if not (_CONTAINER_ID.match(ref.id) or not_run_yet):
             raise UsageError(f"container id {ref.id!r} is not 64 lowercase hex digits (strip 'containerd://')")
     for address in request.pod_ips:
         try:
@@ -83,7 +84,7 @@ def inspect_pod(
     node_inode = os.stat("/proc/self/ns/net").st_ino
     groups = scan_pod(procfs, request.pod_uid)
     if not groups:
-        raise NodeError(
+        raise NoPodProcess(
             f"no process of pod {request.pod_uid} on this node",
             hint="is the pod running here, and is the agent in the host PID namespace?",
         )
