@@ -4,8 +4,8 @@ Proof, not timing: with PODNET_DEBUG=1 the plugin says which process answered (t
 resident agent's pid, from the agent's envelope); that pid is the one in the pidfile in
 the agent pod's cache, and it is still alive after the execs that started and used it
 ended (a detached process in the agent container survives the exec). Deleting the agent
-pod takes its resident agent with it (the cache is an emptyDir): the next run gives the
-documented result and the new pod gets its own resident agent.
+pod during a warm run gives one of the documented results, and takes its resident agent
+with it (the cache is an emptyDir): the new pod gets its own.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import re
 from e2e import workloads as w
 from e2e.clients import Kubectl, Podnet, Run, _run
 from e2e.leftovers import AGENT_NAMESPACE, Snapshot
-from e2e.reports import report_of
-from e2e.test_agent_lifecycle import _delete_agent_pods, _outcome_reported_then_rerun_recovers
+from e2e.reports import error_line, report_of
+from e2e.test_agent_lifecycle import _delete_agent_pods, _rerun_recovers
 
 RESIDENT = re.compile(r"answered from its resident agent \(pid (\d+)\)")
 INLINE = "answered from an agent started for this run"
@@ -64,10 +64,20 @@ def test_warm_runs_are_answered_by_one_resident_agent_that_outlives_the_execs_an
     servers = _in_agent_pod(kubectl, agent, _SERVERS).split()
     assert servers == [str(pids[0]), "True"], servers  # one server, alive after every exec ended
 
-    deleted = [f"pod/{agent}"]
-    _delete_agent_pods(kubectl, deleted)
-    run = podnet.inspect("web", namespace)
-    _outcome_reported_then_rerun_recovers(run, deleted, podnet, namespace)
+    # deleted as a warm run starts: it races the resident agent's answer, so any of the
+    # documented outcomes may come: the old pod answered first (exit 0), the plugin used the
+    # replacement (exit 0), or one line naming the pod that went away (exit 3)
+    with podnet.start("inspect", "web", "-n", namespace, "-o", "json", "--timeout", "60") as running:
+        _delete_agent_pods(kubectl, [f"pod/{agent}"])
+        run = running.finish()
+    print(f"deleted during a warm run: exit {run.code}\n{run.stderr.rstrip()}")
+    if run.code == 0:
+        report_of(run, 0)
+    else:
+        error = error_line(run)
+        assert f"{AGENT_NAMESPACE}/{agent}" in error, error
+        assert "went away during the inspect" in error or "gave no result" in error, error
+    _rerun_recovers(podnet, namespace)
     after = _debug_inspect(podnet, namespace)
     (replacement,) = [name.split("/", 1)[1] for name in ours_in_cluster.agent_pods()]
     assert replacement != agent
