@@ -35,8 +35,11 @@ def checked_agent(agent_namespace: str, agent_image: str | None) -> tuple[str, s
     return agent_namespace, agent_image
 
 
-def connect(kubeconfig: str | None, context: str | None) -> ClusterPort:
-    """The real cluster; tests swap this one function for a fake of the same port."""
-    from kubectl_podnet.cluster.kube import KubeCluster
+def connect(kubeconfig: str | None, context: str | None, timeout: float | None = None) -> ClusterPort:
+    """The real cluster; tests swap this one function for a fake of the same port.
 
-    return KubeCluster(kubeconfig=kubeconfig, context=context)
+    Each API call waits at most `timeout` (capped at the adapter's own 20 s), once."""
+    from kubectl_podnet.cluster.kube import REQUEST_TIMEOUT, KubeCluster
+
+    limit = REQUEST_TIMEOUT if timeout is None else min(timeout, REQUEST_TIMEOUT)
+    return KubeCluster(kubeconfig=kubeconfig, context=context, request_timeout=limit)

@@ -50,7 +50,7 @@ def inspect(
     if namespace is not None:
         rules.namespace(namespace)
     agent_namespace, agent_image = cluster_opts.checked_agent(agent_namespace, agent_image)
-    cluster = cluster_opts.connect(kubeconfig, context)
+    cluster = cluster_opts.connect(kubeconfig, context, timeout)
     progress = ProgressLine(quiet=quiet)
     agents = AgentManager(cluster, agent_namespace, agent_image, progress)
     ns = namespace or cluster.default_namespace

@@ -84,7 +84,7 @@ def test_node_inspect_rejects_a_malformed_container_id(capsys: pytest.CaptureFix
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeCluster:
     cluster = FakeCluster(cache_dir=str(tmp_path))
-    monkeypatch.setattr(cluster_opts, "connect", lambda kubeconfig, context: cluster)
+    monkeypatch.setattr(cluster_opts, "connect", lambda kubeconfig, context, timeout=None: cluster)
     return cluster
 
 
@@ -154,7 +154,7 @@ def test_agent_status_and_uninstall_through_the_cli(fake: FakeCluster, capsys: p
 def test_bad_names_and_images_are_one_line_exit_2_before_any_cluster_call(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_cluster(kubeconfig: str | None, context: str | None) -> None:
+    def no_cluster(kubeconfig: str | None, context: str | None, timeout: float | None = None) -> None:
         raise AssertionError("the cluster was contacted")
 
     monkeypatch.setattr(cluster_opts, "connect", no_cluster)
