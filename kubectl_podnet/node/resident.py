@@ -22,18 +22,21 @@ server costs one slower run.
   after IDLE_EXIT seconds without a request (servers of old plugin versions do not pile
   up in the agent container's 256Mi).
 
-Stdlib only at import: the bootstrap imports this module on every exec.
+Stdlib only, and cheap at import: the bootstrap imports this module on every exec, so the
+client side uses the C `_socket` (the `socket` and `signal` wrappers cost ~8 ms of enum
+set-up); the server's modules are imported when a server starts.
 """
 
 from __future__ import annotations
 
-import fcntl
+import _socket
 import os
-import signal
-import socket
 import sys
-import time
-from typing import BinaryIO
+
+TYPE_CHECKING = False  # not typing's: importing typing costs the bootstrap ~5 ms (re, ...)
+if TYPE_CHECKING:
+    import socket
+    from typing import BinaryIO
 
 SOCKET = "agent.sock"  # relative to the digest's directory (a unix socket path is <108 bytes)
 PIDFILE = "agent.pid"
@@ -72,20 +75,20 @@ def ask(digest: str, request: str, deadline: float, out: BinaryIO) -> tuple[int 
     The flag says the server is hung: it took the connection but did not acknowledge in
     time. No socket, a refusal, another digest's server or a cut reply are not that.
     """
-    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     acknowledged = connected = False
     try:
         client.settimeout(ack_bound(deadline))
         client.connect(SOCKET)
         connected = True
         client.sendall(f"{digest} {deadline}\n".encode() + request.encode())
-        client.shutdown(socket.SHUT_WR)
+        client.shutdown(_socket.SHUT_WR)
         if client.recv(1) != ACK:
             return None, False
         acknowledged = True
         client.settimeout(deadline)  # the child's alarm ends it by then
         reply = _read_all(client)
-    except socket.timeout:
+    except TimeoutError:
         return None, connected and not acknowledged
     except OSError:  # no socket, refused, reset
         return None, False
@@ -103,7 +106,7 @@ def ask(digest: str, request: str, deadline: float, out: BinaryIO) -> tuple[int 
     return code, False
 
 
-def _read_all(conn: socket.socket) -> bytes:
+def _read_all(conn: _socket.socket | socket.socket) -> bytes:
     chunks: list[bytes] = []
     while True:
         chunk = conn.recv(1 << 16)
@@ -171,10 +174,15 @@ def _detach_stdio() -> None:
 
 
 def _log(message: str) -> None:
+    import time
+
     sys.stderr.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} pid {os.getpid()}: {message}\n")
 
 
 def _take_lock(hung: bool) -> int | None:
+    import fcntl
+    import signal
+
     lock = os.open(LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -197,6 +205,10 @@ def _take_lock(hung: bool) -> int | None:
 
 def serve(digest: str, hung: bool = False) -> None:
     """Serve requests for `digest` from the current directory until idle or replaced."""
+    import signal
+    import socket
+    import time
+
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     lock = _take_lock(hung)
@@ -243,6 +255,8 @@ def serve(digest: str, hung: bool = False) -> None:
 
 
 def _reap(children: dict[int, float], now: float) -> None:
+    import signal
+
     for pid, started in list(children.items()):
         if now - started > CHILD_LIMIT:
             try:
@@ -274,6 +288,8 @@ def _fork_child(conn: socket.socket, listener: socket.socket, lock: int, digest:
 
 
 def _answer(conn: socket.socket, digest: str) -> None:
+    import signal
+
     conn.settimeout(ACK_BOUND)
     data = _read_all(conn)
     header, _, request = data.partition(b"\n")
