@@ -90,8 +90,11 @@ SCRIPT = "".join(f"{name} = {value!r}\n" for name, value in _CONSTANTS.items()) 
 
 
 def command(digest: str, mode: str, request_json: str, deadline: float) -> list[str]:
-    """The exec argv; `deadline` (seconds) bounds the resident agent's work and its wait for it."""
-    return ["python3", "-c", SCRIPT, digest, mode, request_json, f"{deadline:g}"]
+    """The exec argv; `deadline` (seconds) bounds the resident agent's work and its wait for it.
+
+    -I -S: none of the image's site-packages or PYTHON* settings, only the sent payload
+    (and no site start-up to pay on every exec)."""
+    return ["python3", "-I", "-S", "-c", SCRIPT, digest, mode, request_json, f"{deadline:g}"]
 
 
 def frame(payload: bytes) -> bytes:
