@@ -15,8 +15,12 @@ from kubectl_podnet.errors import ExitStatus, PodnetError, UsageError
 from kubectl_podnet.model import API_VERSION, RESULT_KIND, RESULT_LIST_KIND, InspectRequest
 from kubectl_podnet.serde import from_json, to_json
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from kubectl_podnet.node.discover import CgroupGroup
 
-def run_one(data: object) -> tuple[int, dict[str, object]]:
+
+def run_one(data: object, scanned: dict[str, dict[str, CgroupGroup]] | None = None) -> tuple[int, dict[str, object]]:
     from kubectl_podnet.report import build_report
     from kubectl_podnet.node.inspect import inspect_pod
 
@@ -25,7 +29,7 @@ def run_one(data: object) -> tuple[int, dict[str, object]]:
             request = from_json(InspectRequest, data)
         except (ValueError, TypeError) as exc:
             raise UsageError(f"bad agent request: {exc}") from exc
-        report = build_report(inspect_pod(request))
+        report = build_report(inspect_pod(request, groups=(scanned or {}).get(request.pod_uid)))
     except PodnetError as exc:
         code = int(exc.exit_status)
         return code, envelope(code, None, {"kind": type(exc).__name__, "message": exc.one_line()})
@@ -42,7 +46,13 @@ def run(request_text: str) -> tuple[int, dict[str, object]]:
         return code, envelope(code, None, {"kind": UsageError.__name__, "message": f"bad agent request: {exc}"})
     if not isinstance(data, list):
         return run_one(data)
-    results = [run_one(item) for item in data]
+    from kubectl_podnet.node.discover import scan_pods
+    from kubectl_podnet.node.procfs import ProcFS
+
+    # one pass over /proc for the whole batch; each request is still validated on its own
+    uids = {item["podUid"] for item in data if isinstance(item, dict) and isinstance(item.get("podUid"), str)}
+    scanned = scan_pods(ProcFS(), uids) if len(uids) > 1 else None
+    results = [run_one(item, scanned) for item in data]
     code = max((item_code for item_code, _ in results), default=0)
     return code, {"apiVersion": API_VERSION, "kind": RESULT_LIST_KIND, "exitCode": code,
                   "items": [item for _, item in results]}

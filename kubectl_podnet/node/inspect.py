@@ -23,7 +23,7 @@ from kubectl_podnet.model import (
     Sandbox,
 )
 from kubectl_podnet.node import netlink
-from kubectl_podnet.node.discover import find_sandbox, scan_pod, split_sandbox
+from kubectl_podnet.node.discover import CgroupGroup, find_sandbox, scan_pod, split_sandbox
 from kubectl_podnet.node.probe import probe_loopback
 from kubectl_podnet.node.procfs import NETNS_DIR, ProcFS
 from kubectl_podnet.node.tcp import parse_listeners
@@ -77,12 +77,17 @@ def _netns_holder(sandbox: Sandbox, containers: list[ContainerFacts]) -> tuple[s
 
 
 def inspect_pod(
-    request: InspectRequest, procfs: ProcFS | None = None, netns_dir: str = NETNS_DIR
+    request: InspectRequest,
+    procfs: ProcFS | None = None,
+    netns_dir: str = NETNS_DIR,
+    groups: dict[str, CgroupGroup] | None = None,
 ) -> NodeFacts:
+    """The pod's facts; `groups`: its processes when a batch already scanned /proc for them."""
     validate(request)
     procfs = procfs or ProcFS()
     node_inode = os.stat("/proc/self/ns/net").st_ino
-    groups = scan_pod(procfs, request.pod_uid)
+    if groups is None:
+        groups = scan_pod(procfs, request.pod_uid)
     if not groups:
         raise NoPodProcess(
             f"no process of pod {request.pod_uid} on this node",
