@@ -14,7 +14,6 @@ from typing import Any
 from kubectl_podnet.model import (
     CheckResult,
     ContainerFacts,
-    Generator,
     Interface,
     Listener,
     NodeFacts,

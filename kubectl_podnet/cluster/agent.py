@@ -32,6 +32,7 @@ from kubectl_podnet.cluster.manifests import (
     DEFAULT_IMAGE,
     DEFAULT_NAMESPACE,
     LABEL_SELECTOR,
+    MANAGED_BY,
     SPEC_REVISION,
     agent_objects,
     image_of,
@@ -101,10 +102,13 @@ def plan_daemonset(current: Obj | None, requested: str | None, explicit: bool) -
 
 
 def plan_object(current: Obj | None, desired: Obj, explicit: bool) -> Action:
-    """The Namespace and ServiceAccount: created when missing, restored only by `agent install`."""
+    """The Namespace and ServiceAccount: created when missing, restored only by `agent install`,
+    and only when ours (an existing namespace someone else made keeps its labels)."""
     if current is None:
         return "create"
-    if explicit and spec_hash(current) != spec_hash(desired):
+    labels = (current.get("metadata") or {}).get("labels") or {}
+    ours = all(labels.get(key) == value for key, value in MANAGED_BY.items())
+    if explicit and ours and spec_hash(current) != spec_hash(desired):
         return "replace"
     return "keep"
 

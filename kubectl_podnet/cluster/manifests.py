@@ -178,7 +178,9 @@ def inspect_rbac_objects(namespace: str = DEFAULT_NAMESPACE, group: str = INSPEC
         "metadata": {"name": INSPECT_ROLE, "namespace": namespace, "labels": dict(PART_OF)},
         "rules": [
             {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},  # find the agent pod on a node
-            {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]},  # run the agent in it
+            # run the agent in it: the exec is a websocket upgrade of a GET, which the API server
+            # authorizes as get (and, since 1.31, as create too)
+            {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create", "get"]},
         ],
     }
     reader: Obj = {

@@ -315,11 +315,13 @@ def test_uninstall_removes_every_object_of_ours() -> None:
     assert cluster.objects == {} and cluster.pods == {}
 
 
-def test_uninstall_leaves_a_namespace_that_is_not_ours() -> None:
+def test_install_and_uninstall_leave_a_namespace_that_is_not_ours_as_it_was() -> None:
     cluster = FakeCluster()
-    cluster.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ops"}})
+    theirs = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ops", "labels": {"team": "ops"}}}
+    cluster.create(theirs)
     manager = AgentManager(cluster, namespace="ops")
-    manager.install(explicit=False)  # an inspect's install creates only what is missing
+    assert manager.install()[0] == "Namespace/ops unchanged"  # even an explicit install keeps their labels
+    assert cluster.objects[("Namespace", None, "ops")]["metadata"]["labels"] == {"team": "ops"}
     manager.uninstall(timeout=2)
     assert list(cluster.objects) == [("Namespace", None, "ops")]
 

@@ -223,3 +223,7 @@ def test_inspect_with_another_image_than_the_installed_is_exit_2(
         "kubectl-podnet: error: the podnet agent is installed with image mirror.local/python:3.11, not "
         "python:3.12-slim (`kubectl podnet agent install --agent-image python:3.12-slim` is the way to switch it)\n"
     )
+
+
+def test_max_parallel_below_one_is_usage_exit_2() -> None:
+    assert main(["inspect", "web", "--max-parallel", "0"]) == 2
