@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shlex
 import statistics
 import subprocess
@@ -119,11 +120,16 @@ class Bench:
         # `kubectl podnet ...` as a user types it: kubectl finds kubectl-podnet on PATH
         self.env = dict(os.environ)
         self.env["PATH"] = str(Path(plugin_argv()[0]).parent) + os.pathsep + self.env.get("PATH", "")
+        self.cpu = 0.0
 
     def timed(self, argv: list[str], codes: tuple[int, ...] = (0,)) -> Run:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(argv, capture_output=True, text=True, env=self.env, timeout=600)
         run = Run(argv, done.returncode, done.stdout, done.stderr, time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # the client's own CPU (kubectl execs the plugin in place): what a busy machine cannot inflate
+        self.cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         if run.code not in codes:
             raise SystemExit(f"bench: a command failed\n{run.describe()}")
         return run
@@ -201,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     had_agent = bool(kubectl.names("daemonset/podnet-agent", "-n", AGENT_NAMESPACE))
     results: dict[str, Any] = {"target": target.source, "rounds": args.rounds}
     times: dict[str, list[float]] = {step: [] for step in (*WARM_STEPS, "batch", "cold")}
+    cpu: dict[str, list[float]] = {step: [] for step in ("inspect", "exec", "version", "help", "batch")}
     results["seconds"] = times
+    results["client_cpu_seconds"] = cpu
     bench.kubectl.create_namespace(namespace)
     try:
         bench.make_pods(["web"], target.workload_image, sidecar=True)
@@ -223,11 +231,14 @@ def main(argv: list[str] | None = None) -> int:
                     seconds = bench.exec_true(agent).seconds
                 elif step == "manual":
                     seconds, facts = manual_route(kubectl, "web", namespace)
+                    bench.cpu = float("nan")
                 elif step == "version":
                     seconds = bench.plain("version").seconds
                 else:
                     seconds = bench.plain("inspect", "-h").seconds
                 times[step].append(seconds)
+                if step in cpu:
+                    cpu[step].append(bench.cpu)
             print(f"round {round_ + 1}: " + ", ".join(f"{s} {times[s][-1]:.3f}s" for s in WARM_STEPS), flush=True)
         print(f"manual route found: pause pid {facts.get('pause')}, addresses {facts.get('addresses')}, "
               f"host peer {facts.get('peer')}, listeners {facts.get('listeners')}")
@@ -244,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"bench: the batch answered {len(items)} of {args.batch_pods} pods")
             for round_ in range(args.rounds):
                 times["batch"].append(bench.kubectl_podnet(selector="bench=batch").seconds)
+                cpu["batch"].append(bench.cpu)
                 print(f"batch round {round_ + 1}: {times['batch'][-1]:.2f}s", flush=True)
             kubectl("delete", "pods", "-n", namespace, "-l", "bench=batch", "--wait=true", "--timeout=300s",
                     timeout=330)
@@ -263,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
             clusters.delete_kind(target.kind_cluster)
 
     results["medians"] = {step: median(values) for step, values in times.items()}
+    results["cpu_medians"] = {step: median(values) for step, values in cpu.items()}
     report(results, args.batch_pods)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
@@ -283,6 +296,9 @@ def report(r: dict[str, Any], batch_pods: int) -> None:
     print(f"  kubectl podnet inspect -h                 {spread(t['help'])}")
     print(f"  batch  {batch_pods} two-container pods, one -l   {spread(t['batch'])}")
     print(f"  cold   agent not installed               {spread(t['cold'])}")
+    c = r["cpu_medians"]
+    print("client CPU (user+sys of the process a user starts; medians): "
+          + ", ".join(f"{step} {c[step]:.3f}s" for step in c if c[step] == c[step]))
     print("against the targets (medians):")
     print(f"  warm / exec   = {m['inspect'] / m['exec']:.2f}   {verdict(m['inspect'] <= WARM_PER_EXEC * m['exec'])}"
           f" <= {WARM_PER_EXEC}")
