@@ -54,9 +54,9 @@ def say(code, **extra):
 if len(digest) != DIGEST_HEX or digest.strip("0123456789abcdef"):
     say(USAGE, error={"kind": USAGE_ERROR, "message": "the payload digest is not a sha256"})
 
-if not os.path.isdir(home):
-    if mode != "install":
-        say(NEED_PAYLOAD, needPayload=True)
+if mode == "install":
+    # Always read the whole frame, even when another exec installed this digest meanwhile:
+    # a sender whose stdin nobody reads blocks, and its exec never ends.
     import hashlib, io, zipfile
     header = sys.stdin.buffer.readline().split()
     if len(header) != 2 or header[0] != FRAME_MAGIC:
@@ -71,15 +71,18 @@ if not os.path.isdir(home):
     data = b"".join(chunks)
     if size or hashlib.sha256(data).hexdigest() != digest:
         say(BAD_PAYLOAD, error={"kind": AGENT_ERROR, "message": "payload truncated or corrupted in transit"})
-    staging = home + ".part-" + str(os.getpid())
-    zipfile.ZipFile(io.BytesIO(data)).extractall(staging)
-    import compileall  # once per version, so no run compiles the agent again
-    compileall.compile_dir(staging, quiet=2)
-    try:
-        os.rename(staging, home)
-    except OSError:  # another exec installed it first
-        import shutil
-        shutil.rmtree(staging, ignore_errors=True)
+    if not os.path.isdir(home):
+        staging = home + ".part-" + str(os.getpid())
+        zipfile.ZipFile(io.BytesIO(data)).extractall(staging)
+        import compileall  # once per version, so no run compiles the agent again
+        compileall.compile_dir(staging, quiet=2)
+        try:
+            os.rename(staging, home)
+        except OSError:  # another exec installed it first
+            import shutil
+            shutil.rmtree(staging, ignore_errors=True)
+elif not os.path.isdir(home):
+    say(NEED_PAYLOAD, needPayload=True)
 sys.path.insert(0, home)
 # the resident agent of this digest answers, or the agent runs here and starts one
 from kubectl_podnet.node.resident import run
