@@ -194,7 +194,7 @@ class SimulatedCluster(FakeCluster):
             raise ClusterError(f"exec in pod {namespace}/{pod}: no answer within {timeout:.0f}s")
         time.sleep(self.exec_latency)
         started = time.thread_time()
-        requests = json.loads(argv[5])  # bootstrap.command: python3 -c SCRIPT DIGEST MODE REQUEST
+        requests = json.loads(argv[argv.index("-c") + 4])  # bootstrap.command: python3 ... -c SCRIPT DIGEST MODE REQUEST
         items = []
         for request in requests:
             report = (self._report.replace("@UID@", request["podUid"]).replace("@NS@", request["namespace"])

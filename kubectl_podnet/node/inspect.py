@@ -31,7 +31,7 @@ from kubectl_podnet.model import (
     Sandbox,
 )
 from kubectl_podnet.node import netlink
-from kubectl_podnet.node.discover import find_sandbox, scan_pod, split_sandbox
+from kubectl_podnet.node.discover import CgroupGroup, find_sandbox, scan_pod, split_sandbox
 from kubectl_podnet.node.nsenter import run_in_netns
 from kubectl_podnet.node.probe import probe_loopback, probe_targets
 from kubectl_podnet.node.procfs import NETNS_DIR, ProcFS
@@ -139,14 +139,19 @@ def open_pod_netns(candidates: list[tuple[str, int]]) -> int | None:
 
 
 def inspect_pod(
-    request: InspectRequest, procfs: ProcFS | None = None, netns_dir: str = NETNS_DIR,
+    request: InspectRequest,
+    procfs: ProcFS | None = None,
+    netns_dir: str = NETNS_DIR,
     node_view: NodeView | None = None,
+    groups: dict[str, CgroupGroup] | None = None,
 ) -> NodeFacts:
-    """One pod's facts. `node_view`: the node-wide part, when the caller read it for a batch."""
+    """One pod's facts. For a batch the caller reads the node-wide part (`node_view`) and
+    scans /proc (`groups`: this pod's processes) once, for every pod."""
     validate(request)
     procfs = procfs or ProcFS()
     node_inode = os.stat("/proc/thread-self/ns/net").st_ino  # the agent runs in the node netns
-    groups = scan_pod(procfs, request.pod_uid)
+    if groups is None:
+        groups = scan_pod(procfs, request.pod_uid)
     if not groups:
         raise NoPodProcess(
             f"no process of pod {request.pod_uid} on this node",
