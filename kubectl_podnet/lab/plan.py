@@ -6,7 +6,7 @@ These are the commands a learner types when doing the experiment by hand, so
 
 from __future__ import annotations
 
-from kubectl_podnet.lab.spec import BRIDGE_V4, BRIDGE_V6, NODE_IP, PTP_GATEWAY, LabPlan, PodPlan
+from kubectl_podnet.lab.spec import BRIDGE_V4, BRIDGE_V6, NODE_GATEWAY, NODE_IP, PTP_GATEWAY, LabPlan, PodPlan
 
 Command = list[str]
 
@@ -22,6 +22,8 @@ def node_commands(plan: LabPlan) -> list[Command]:
         ["ip", "-n", node, "link", "add", "eth0", "type", "veth", "peer", "name", "uplink0"],
         ["ip", "-n", node, "addr", "add", f"{NODE_IP}/24", "dev", "eth0"],
         ["ip", "-n", node, "link", "set", "eth0", "up"],
+        ["ip", "-n", node, "link", "set", "uplink0", "up"],
+        ["ip", "-n", node, "route", "add", "default", "via", NODE_GATEWAY, "dev", "eth0"],
         ["ip", "-n", node, "link", "add", "cni0", "type", "bridge"],
         ["ip", "-n", node, "addr", "add", bridge_v4, "dev", "cni0"],
         ["ip", "-n", node, "-6", "addr", "add", bridge_v6, "dev", "cni0", "nodad"],
@@ -48,6 +50,8 @@ def pod_commands(plan: LabPlan, pod: PodPlan) -> list[Command]:
             ["ip", "-n", node, "link", "set", veth, "master", "cni0", "up"],
             ["ip", "-n", ns, "route", "add", "default", "via", BRIDGE_V4[0]],
         ]
+        if pod.ipv6:  # as the bridge plugin with isGateway does for each family
+            commands.append(["ip", "-n", ns, "-6", "route", "add", "default", "via", BRIDGE_V6[0]])
     else:  # ptp, like kind's kindnet: no bridge, a /32 host route per pod
         commands += [
             ["ip", "-n", node, "addr", "add", f"{PTP_GATEWAY}/32", "dev", veth],

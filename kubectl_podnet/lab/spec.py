@@ -18,6 +18,7 @@ CgroupLayout = Literal["v2-systemd", "v1-cgroupfs"]
 Qos = Literal["besteffort", "burstable", "guaranteed"]
 
 NODE_IP = "10.89.0.2"
+NODE_GATEWAY = "10.89.0.1"  # the node's default route points there: it makes eth0 the uplink
 BRIDGE_V4 = ("10.244.0.1", 24)
 BRIDGE_V6 = ("fd00:10:244::1", 64)
 PTP_GATEWAY = "10.244.1.1"
@@ -26,7 +27,8 @@ SERVER_PORT = 8080
 
 @dataclass(frozen=True)
 class ContainerSpec:
-    """A container process. `listen` entries: "0.0.0.0:8080", "[::1]:9090", "pod:8080" (the pod IP)."""
+    """A container process. `listen` entries: "0.0.0.0:8080", "[::1]:9090", "pod:8080" (the pod IP);
+    "udp:0.0.0.0:5353" binds a UDP socket instead."""
 
     name: str
     listen: tuple[str, ...] = ()

@@ -28,7 +28,7 @@ REQUEST = InspectRequest(pod_uid="0a1b2c3d-0000-4000-8000-00000000abcd")  # no s
 
 def _boot(cache: Path, mode: str, stdin: bytes | None = None, digest: str | None = None) -> subprocess.CompletedProcess[bytes]:
     payload = build_payload()
-    argv = bootstrap.command(digest or payload.digest, mode, json.dumps({"podUid": REQUEST.pod_uid}))
+    argv = bootstrap.command(digest or payload.digest, mode, json.dumps({"podUid": REQUEST.pod_uid}), 60)
     return subprocess.run(
         [sys.executable, "-I", "-S", *argv[1:]], input=stdin, capture_output=True, timeout=60,
         env={"PODNET_CACHE": str(cache), "PATH": "/usr/bin:/bin"}, check=False,
