@@ -6,7 +6,7 @@ These are the commands a learner types when doing the experiment by hand, so
 
 from __future__ import annotations
 
-from kubectl_podnet.lab.spec import BRIDGE_V4, BRIDGE_V6, NODE_IP, PTP_GATEWAY, LabPlan, PodPlan
+from kubectl_podnet.lab.spec import BRIDGE_V4, BRIDGE_V6, NODE_GATEWAY, NODE_IP, PTP_GATEWAY, LabPlan, PodPlan
 
 Command = list[str]
 
@@ -22,6 +22,8 @@ def node_commands(plan: LabPlan) -> list[Command]:
         ["ip", "-n", node, "link", "add", "eth0", "type", "veth", "peer", "name", "uplink0"],
         ["ip", "-n", node, "addr", "add", f"{NODE_IP}/24", "dev", "eth0"],
         ["ip", "-n", node, "link", "set", "eth0", "up"],
+        ["ip", "-n", node, "link", "set", "uplink0", "up"],
+        ["ip", "-n", node, "route", "add", "default", "via", NODE_GATEWAY, "dev", "eth0"],
         ["ip", "-n", node, "link", "add", "cni0", "type", "bridge"],
         ["ip", "-n", node, "addr", "add", bridge_v4, "dev", "cni0"],
         ["ip", "-n", node, "-6", "addr", "add", bridge_v6, "dev", "cni0", "nodad"],
@@ -37,6 +39,10 @@ def pod_commands(plan: LabPlan, pod: PodPlan) -> list[Command]:
     commands: list[Command] = [
         ["ip", "netns", "add", ns],
         ["ip", "-n", ns, "link", "set", "lo", "up"],
+    ]
+    if pod.spec.network == "none":
+        return commands  # the runtime's "none" network: lo and nothing else
+    commands += [
         ["ip", "-n", node, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns],
         ["ip", "-n", ns, "addr", "add", f"{pod.ipv4}/{pod.prefixlen}", "dev", "eth0"],
     ]

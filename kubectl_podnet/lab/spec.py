@@ -13,11 +13,12 @@ from typing import Literal
 
 from kubectl_podnet.model import ContainerRef, InspectRequest
 
-Network = Literal["bridge", "ptp", "host"]
+Network = Literal["bridge", "ptp", "host", "none"]  # none: the pod netns has only lo
 CgroupLayout = Literal["v2-systemd", "v1-cgroupfs"]
 Qos = Literal["besteffort", "burstable", "guaranteed"]
 
 NODE_IP = "10.89.0.2"
+NODE_GATEWAY = "10.89.0.1"  # the node's default route points there: it makes eth0 the uplink
 BRIDGE_V4 = ("10.244.0.1", 24)
 BRIDGE_V6 = ("fd00:10:244::1", 64)
 PTP_GATEWAY = "10.244.1.1"
@@ -62,6 +63,8 @@ class PodPlan:
 
     @property
     def pod_ips(self) -> list[str]:
+        if self.spec.network == "none":
+            return []  # nothing was assigned: the runtime's "none" network
         return [self.ipv4] + ([self.ipv6] if self.ipv6 else [])
 
 

@@ -204,3 +204,8 @@ def host_peer(host: Any, pod: Any, pod_if: Interface, pod_netns_path: str) -> Pe
         routes=routes,
         reason=None if confirmed else "the host link does not point back at the pod's eth0",
     )
+
+
+def link_masters(ipr: Any) -> dict[int, int]:
+    """ifindex -> ifindex of its master (the bridge it is a port of), for the node map."""
+    return {msg["index"]: msg.get("master") for msg in ipr.get_links() if msg.get("master")}
