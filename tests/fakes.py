@@ -39,13 +39,13 @@ class FakeCluster:
             raise ClusterError(f"pod {namespace}/{name}: not found")
         return copy.deepcopy(self.pods[(namespace, name)])
 
-    def list_pods(self, namespace: str, label_selector: str, node: str | None = None) -> list[Obj]:
+    def list_pods(self, namespace: str | None, label_selector: str, node: str | None = None) -> list[Obj]:
         key, _, value = label_selector.partition("=")
         return [
             copy.deepcopy(pod)
             for (ns, _), pod in sorted(self.pods.items())
-            if ns == namespace
-            and (pod["metadata"].get("labels") or {}).get(key) == value
+            if namespace in (None, ns)
+            and (not key or (pod["metadata"].get("labels") or {}).get(key) == value)
             and (node is None or pod["spec"].get("nodeName") == node)
         ]
 

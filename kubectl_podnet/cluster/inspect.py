@@ -37,9 +37,10 @@ class PodOutcome:
     outcome: Outcome
 
 
-def _exec_agent(
+def exec_agent(
     cluster: ClusterPort, agent: AgentPod, request_json: str, timeout: float, progress: Progress, payload: Payload
 ) -> tuple[dict[str, Any], bool]:
+    """One request (any agent request as JSON) to the agent pod, sending our code first if it lacks it."""
     where = f"pod {agent.namespace}/{agent.name}"
     argv = bootstrap.command(payload.digest, "run", request_json)
     result = cluster.exec(agent.namespace, agent.name, CONTAINER, argv, None, timeout)
@@ -63,7 +64,7 @@ def run_agent(
     """Ask one node's agent about `requests` in one exec (two when it lacks our code)."""
     request_json = json.dumps([to_json(r) for r in requests], separators=(",", ":"))
     where = f"pod {agent.namespace}/{agent.name}"
-    envelope, sent = _exec_agent(cluster, agent, request_json, timeout, progress, payload or build_payload())
+    envelope, sent = exec_agent(cluster, agent, request_json, timeout, progress, payload or build_payload())
     if envelope.get("kind") != "AgentResultList":
         report_from(envelope, where, agent.node)  # a whole-batch failure: raises it
         raise ClusterError(f"the agent in {where} answered one result for {len(requests)} requests")

@@ -132,9 +132,10 @@ class KubeCluster:
         assert found is not None
         return found
 
-    def list_pods(self, namespace: str, label_selector: str, node: str | None = None) -> list[Obj]:
+    def list_pods(self, namespace: str | None, label_selector: str, node: str | None = None) -> list[Obj]:
         query = [("labelSelector", label_selector)] + ([("fieldSelector", f"spec.nodeName={node}")] if node else [])
-        found = self._request("GET", self._path("Pod", namespace), f"pods in {namespace}", query) or {}
+        path = self._path("Pod", namespace) if namespace is not None else "/api/v1/pods"  # None: every namespace
+        found = self._request("GET", path, f"pods in {namespace or 'every namespace'}", query) or {}
         return list(found.get("items") or [])
 
     def events_for(self, namespace: str, name: str) -> list[Obj]:

@@ -245,5 +245,6 @@ def render_map_text(node_map: PodNetNodeMap, width: int = 100, ascii_only: bool 
     for branch in tree(node_map, glyphs):
         lines += draw(branch, glyphs, width)
     for error in node_map.errors:
-        lines += _wrap(f"not inspected: {error.namespace}/{error.name}: {error.message}", width)
+        who = f"{error.namespace}/{error.name}" if error.namespace else error.name
+        lines += _wrap(f"not inspected: {who}: {error.message}", width)
     return "\n".join(lines) + "\n"
