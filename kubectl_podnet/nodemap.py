@@ -94,8 +94,9 @@ def node_map_from(
     errors: list[MapError] | None = None,
 ) -> PodNetNodeMap:
     """The agent's answer to a NodeMapRequest (`asked`: each pod's namespace and name, in order)."""
-    if envelope.get("kind") != "AgentResultList" or not isinstance(envelope.get("hostView"), dict):
+    if envelope.get("kind") == "AgentResult":
         report_from(envelope, where, node)  # a whole-request failure: raises it
+    if envelope.get("kind") != "AgentResultList" or not isinstance(envelope.get("hostView"), dict):
         raise AgentError(f"the agent in {where} answered no node view")
     items = envelope.get("items") or []
     if len(items) != len(asked):

@@ -134,9 +134,9 @@ def render_dot(node_map: PodNetNodeMap) -> str:
     out = ["digraph podnet {", "  rankdir=TB;", '  node [shape=box, fontname="monospace", fontsize=10];',
            '  edge [fontname="monospace", fontsize=9];']
     for box in graph.boxes:
-        colour = ", color=red" if box.failing else ""
+        colour = " color=red;" if box.failing else ""
         out.append(f"  subgraph cluster_{box.id} {{")
-        out.append(f'    label="{_dot_text(box.label)}"; style=rounded{colour};')
+        out.append(f'    label="{_dot_text(box.label)}"; style=rounded;{colour}')
         for vertex in box.vertices:
             text = _DOT_NEWLINE.join(_dot_text(line) for line in vertex.label)
             out.append(f'    {vertex.id} [label="{text}"];')
