@@ -70,7 +70,7 @@ def sample_map() -> PodNetNodeMap:
                     pod_ips=[]),
         sandbox=Sandbox("pause-process", 4026532500, "/proc/8000/ns/net", pid=8000),
         containers=[container("job", "1" * 64, 8010, 4026532500), container("stray", "2" * 64, 8020, 4026532555)],
-        interfaces=[LO], listeners=[], probes=[]))
+        interfaces=[LO], routes=[], listeners=[], probes=[]))
     host = HostView(netns_inode=NODE_NETNS, uplink="ens3", gateway="192.168.1.1", links=[
         HostLink(ifindex=1, name="lo", kind="loopback", mtu=65536, state="unknown", mac=None,
                  addresses=[Address("127.0.0.1", 8, 4, "host")]),

@@ -17,6 +17,7 @@ from kubectl_podnet.render.nodemap import (
     header,
     interface_text,
     link_text,
+    paths_text,
     sandbox_text,
     scene,
     verdict_text,
@@ -74,8 +75,10 @@ def build_graph(node_map: PodNetNodeMap) -> Graph:
             netns = report.node_netns_inode if report.pod.host_network else report.sandbox.netns_inode
             box = Box(f"pod{number}", f"pod {pod_label(report)} · {verdict_text(report)}",
                       failing=report.verdict == "fail")
+            paths = paths_text(report)
             box.vertices.append(Vertex(f"pod{number}c", [containers_text(report),
-                                                         f"{sandbox_text(report)} · netns net:[{netns}]"]))
+                                                         f"{sandbox_text(report)} · netns net:[{netns}]"]
+                                       + ([paths] if paths else [])))
             pod_boxes[uid] = box
             graph.boxes.append(box)
         return pod_boxes[uid]

@@ -127,6 +127,20 @@ def link_text(link: HostLink, role: str | None = None) -> str:
     return text
 
 
+def paths_text(report: PodNetReport) -> str:
+    """Where the pod can go and where it can be reached: its default route and its listeners."""
+    parts = []
+    if not report.pod.host_network:
+        default = next((r for r in report.routes if r.dst == "default" and r.family == 4), None) or next(
+            (r for r in report.routes if r.dst == "default"), None)
+        parts.append(f"default via {default.gateway or default.dev}" if default else "no default route")
+    listening = [f"{l.container or '?'} {'[' + l.address + ']' if l.family == 6 else l.address}:{l.port}"
+                 for l in report.listeners]
+    if listening:
+        parts.append("listening " + ", ".join(listening))
+    return " · ".join(parts)
+
+
 def pod_details(report: PodNetReport) -> str:
     netns = report.node_netns_inode if report.pod.host_network else report.sandbox.netns_inode
     return f"{containers_text(report)} · {sandbox_text(report)} · netns net:[{netns}]"
@@ -178,7 +192,9 @@ def _attached_lines(item: Attached, dot: str) -> list[str]:
     title = f"{pair} {interface_text(report, wire.pod_interface)} {dot} pod {pod_label(report)}"
     if not item.primary:
         return [f"{title} (its {primary_of(report) or 'details'} is drawn elsewhere)"]
-    return [f"{title} {dot} {verdict_text(report)}", "  " + pod_details(report).replace("·", dot)]
+    lines = [f"{title} {dot} {verdict_text(report)}", "  " + pod_details(report).replace("·", dot)]
+    paths = paths_text(report)
+    return lines + (["  " + paths.replace("·", dot)] if paths else [])
 
 
 def _port(port: Port, dot: str, role: str = "host") -> Branch:
@@ -194,8 +210,10 @@ def _port(port: Port, dot: str, role: str = "host") -> Branch:
 
 
 def _pod_branch(report: PodNetReport, dot: str, why: str) -> Branch:
-    return Branch([f"pod {pod_label(report)} {dot} {verdict_text(report)}",
-                   f"  {why} {dot} " + pod_details(report).replace("·", dot)])
+    lines = [f"pod {pod_label(report)} {dot} {verdict_text(report)}",
+             f"  {why} {dot} " + pod_details(report).replace("·", dot)]
+    paths = paths_text(report)
+    return Branch(lines + (["  " + paths.replace("·", dot)] if paths else []))
 
 
 def tree(node_map: PodNetNodeMap, glyphs: Glyphs = BOX) -> list[Branch]:

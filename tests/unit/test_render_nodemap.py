@@ -25,14 +25,17 @@ ens3 (uplink, device) 192.168.1.20/24 · default via 192.168.1.1
 │  ├─ veth3a1f09c2 (host)
 │  │  <-veth pair-> eth0 10.244.1.5/24 · pod default/web · PASS
 │  │    containers web, sidecar · pause pid 4711 · netns net:[4026532181]
+│  │    default via 10.244.1.1 · listening web 0.0.0.0:8080
 │  ├─ veth99cc22dd (host)
 │  │  <-veth pair-> eth0 10.244.1.7/24 · pod shop/multi · PASS (warn: single-veth)
 │  │    containers multi · pause pid 6000 · netns net:[4026532400]
+│  │    default via 10.244.1.1
 │  └─ vethdeadbeef (host) · no pod found behind it
 ├─ routed veths (no bridge: a host route per pod)
 │  └─ veth77aa11bb (host) · routes 10.244.1.6/32
 │     <-veth pair-> eth0 10.244.1.6/24 · pod default/api · PASS
 │       containers api · pause pid 5000 · netns net:[4026532300]
+│       default via 10.244.1.1
 ├─ ens3 (parent of macvlan)
 │  <-macvlan on this link-> net1 192.168.1.50/24 · pod shop/multi (its eth0 is drawn elsewhere)
 ├─ node netns net:[4026531840] (hostNetwork pods: no veth)
@@ -42,6 +45,7 @@ ens3 (uplink, device) 192.168.1.20/24 · default via 192.168.1.1
 │  └─ pod shop/isolated · FAIL (shared-netns, single-veth)
 │       only lo in its netns · containers job, stray (own netns net:[4026532555]) · pause pid 8000 ·
 │       netns net:[4026532500]
+│       no default route
 └─ other links: lo (loopback)
 not inspected: shop/pending: pod shop/pending on kind-worker has no running container
 """
@@ -55,15 +59,18 @@ ens3 (uplink, device) 192.168.1.20/24 - default via 192.168.1.1
 |  |  <-veth pair-> eth0 10.244.1.5/24 - pod default/web - PASS
 |  |    containers web, sidecar - pause pid 4711 - netns
 |  |    net:[4026532181]
+|  |    default via 10.244.1.1 - listening web 0.0.0.0:8080
 |  |- veth99cc22dd (host)
 |  |  <-veth pair-> eth0 10.244.1.7/24 - pod shop/multi - PASS (warn:
 |  |    single-veth)
 |  |    containers multi - pause pid 6000 - netns net:[4026532400]
+|  |    default via 10.244.1.1
 |  `- vethdeadbeef (host) - no pod found behind it
 |- routed veths (no bridge: a host route per pod)
 |  `- veth77aa11bb (host) - routes 10.244.1.6/32
 |     <-veth pair-> eth0 10.244.1.6/24 - pod default/api - PASS
 |       containers api - pause pid 5000 - netns net:[4026532300]
+|       default via 10.244.1.1
 |- ens3 (parent of macvlan)
 |  <-macvlan on this link-> net1 192.168.1.50/24 - pod shop/multi (its
 |    eth0 is drawn elsewhere)
@@ -75,6 +82,7 @@ ens3 (uplink, device) 192.168.1.20/24 - default via 192.168.1.1
 |  `- pod shop/isolated - FAIL (shared-netns, single-veth)
 |       only lo in its netns - containers job, stray (own netns
 |       net:[4026532555]) - pause pid 8000 - netns net:[4026532500]
+|       no default route
 `- other links: lo (loopback)
 not inspected: shop/pending: pod shop/pending on kind-worker has no
   running container
