@@ -26,6 +26,7 @@ FINISHED = ("Succeeded", "Failed")
 def map_node(
     cluster: ClusterPort, node: str, agents: AgentManager, timeout: float, install: bool, progress: Progress
 ) -> PodNetNodeMap:
+    agent = agents.ensure_on(node, timeout, install)  # first: the agent's own pod is on the map too
     requests: list[InspectRequest] = []
     asked: list[tuple[str | None, str | None]] = []
     errors: list[MapError] = []
@@ -39,7 +40,6 @@ def map_node(
             errors.append(MapError(namespace=meta.get("namespace"), name=meta["name"], message=exc.one_line()))
             continue
         asked.append((meta.get("namespace"), meta["name"]))
-    agent = agents.ensure_on(node, timeout, install)
     progress(f"mapping {len(requests)} pods on node {node}")
     request_json = json.dumps(to_json(NodeMapRequest(pods=requests)), separators=(",", ":"))
     envelope, _ = exec_agent(cluster, agent, request_json, timeout, progress, build_payload())
