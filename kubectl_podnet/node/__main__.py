@@ -10,13 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from kubectl_podnet.errors import ExitStatus, PodnetError, UsageError
 from kubectl_podnet.model import API_VERSION, InspectRequest
 from kubectl_podnet.serde import from_json, to_json
 
+if TYPE_CHECKING:
+    from kubectl_podnet.node.procfs import ProcFS
 
-def run_one(data: object) -> tuple[int, dict[str, object]]:
+
+def run_one(data: object, procfs: ProcFS | None = None) -> tuple[int, dict[str, object]]:
     from kubectl_podnet.report import build_report
     from kubectl_podnet.node.inspect import inspect_pod
 
@@ -25,7 +29,7 @@ def run_one(data: object) -> tuple[int, dict[str, object]]:
             request = from_json(InspectRequest, data)
         except (ValueError, TypeError) as exc:
             raise UsageError(f"bad agent request: {exc}") from exc
-        report = build_report(inspect_pod(request))
+        report = build_report(inspect_pod(request, procfs))
     except PodnetError as exc:
         code = int(exc.exit_status)
         return code, envelope(code, None, {"kind": type(exc).__name__, "message": exc.one_line()})
@@ -49,7 +53,10 @@ def run(request_text: str) -> tuple[int, dict[str, object]]:
 
 
 def run_batch(data: list[object]) -> tuple[int, dict[str, object]]:
-    results = [run_one(item) for item in data]
+    from kubectl_podnet.node.snapshot import SnapshotProcFS
+
+    procfs = SnapshotProcFS()  # one /proc scan for every pod of the batch
+    results = [run_one(item, procfs) for item in data]
     code = max((item_code for item_code, _ in results), default=0)
     return code, {"apiVersion": API_VERSION, "kind": "AgentResultList", "exitCode": code,
                   "items": [item for _, item in results]}
