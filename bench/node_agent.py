@@ -23,6 +23,7 @@ from kubectl_podnet.lab.spec import ContainerSpec, PodSpec, inspect_request
 from kubectl_podnet.lab.world import LabNode
 from kubectl_podnet.model import InspectRequest
 from kubectl_podnet.node.nsenter import enter_netns
+from kubectl_podnet.node.procfs import NETNS_DIR
 from kubectl_podnet.serde import from_json, to_json
 
 
@@ -42,7 +43,7 @@ def worker(requests_json: str, rounds: int) -> None:
 
 
 def in_node(node: LabNode, argv: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, preexec_fn=lambda: enter_netns(f"/var/run/netns/{node.plan.node_netns}"), capture_output=True, text=True, check=True, timeout=600)
+    return subprocess.run(argv, preexec_fn=lambda: enter_netns(f"{NETNS_DIR}/{node.plan.node_netns}"), capture_output=True, text=True, check=True, timeout=600)
 
 
 def measure(size: int, rounds: int) -> dict[str, float]:

@@ -2,8 +2,8 @@
 
 Every failure the user can cause or meet is a `PodnetError` subclass carrying its
 exit status; the CLI maps them in one place (`cli.app.main`). Library errors are
-chained as the cause (`raise ClusterError(...) from exc`) so `--debug` can show them,
-while the user sees one line.
+chained as the cause (`raise ClusterError(...) from exc`) so that PODNET_DEBUG=1 shows
+them with the traceback, while the user sees one line.
 """
 
 from __future__ import annotations

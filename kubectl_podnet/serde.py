@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
 
@@ -44,19 +44,44 @@ def from_json(cls: type[T], data: Any) -> T:
 
 
 def _convert(hint: Any, data: Any, where: str) -> Any:
+    """`data` as the declared `hint`, or ValueError naming the path and what was expected.
+
+    Every declared type is enforced (a report that parses is a report the checks can
+    trust): `Literal` values, each arm of a union, dict keys and values, and bool apart
+    from int (JSON's `true` is not a port number).
+    """
     origin = get_origin(hint)
+    if origin is Literal:
+        allowed = get_args(hint)
+        if not any(data == value and type(data) is type(value) for value in allowed):
+            raise ValueError(f"{where}: expected one of {', '.join(map(repr, allowed))}, got {data!r}")
+        return data
     if origin in (Union, types.UnionType):
-        if data is None:
+        if data is None and type(None) in get_args(hint):
             return None
         options = [arg for arg in get_args(hint) if arg is not type(None)]
-        return _convert(options[0], data, where)
+        errors = []
+        for option in options:
+            try:
+                return _convert(option, data, where)
+            except ValueError as exc:
+                errors.append(str(exc))
+        raise ValueError(errors[0] if len(errors) == 1 else f"{where}: none of {' / '.join(errors)}")
     if origin in (list, tuple):
         if not isinstance(data, list):
             raise ValueError(f"{where}: expected a list, got {type(data).__name__}")
         (item,) = get_args(hint)[:1]
         converted = [_convert(item, entry, f"{where}[{i}]") for i, entry in enumerate(data)]
         return tuple(converted) if origin is tuple else converted
-    if origin is dict or hint is Any:
+    if origin is dict:
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: expected an object, got {type(data).__name__}")
+        key_hint, value_hint = get_args(hint)
+        return {
+            _convert(key_hint, key, f"{where} key"): _convert(value_hint, value, f"{where}.{key}")
+            for key, value in data.items()
+        }
+    if hint is Any:
         return data
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if not isinstance(data, dict):
@@ -70,8 +95,16 @@ def _convert(hint: Any, data: Any, where: str) -> Any:
             elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
                 raise ValueError(f"{where}: missing field {key!r}")
         return hint(**kwargs)
+    if hint is type(None):
+        if data is not None:
+            raise ValueError(f"{where}: expected null, got {type(data).__name__}")
+        return None
+    if isinstance(data, bool) and hint is not bool:
+        raise ValueError(f"{where}: expected {getattr(hint, '__name__', hint)}, got bool")
     if hint is float and isinstance(data, int):
         return float(data)
     if isinstance(hint, type) and not isinstance(data, hint):
         raise ValueError(f"{where}: expected {hint.__name__}, got {type(data).__name__}")
+    if not isinstance(hint, type):
+        raise TypeError(f"{where}: the serde cannot check the declared type {hint!r}")  # a bug of ours, loudly
     return data

@@ -1,7 +1,8 @@
 """Test tiers: unit (always), privileged (real netns/veth/cgroups, needs root).
 
 A skipped privileged tier is never silently green: with PODNET_REQUIRE_PRIVILEGED=1
-(as .ci/run sets) a privileged test that would skip fails instead.
+(as scripts/test.sh sets) a privileged test run without root fails (an error at setup,
+so pytest exits non-zero) instead of being skipped or xfailed.
 """
 
 from __future__ import annotations
@@ -10,14 +11,22 @@ import os
 
 import pytest
 
+REQUIRED_BUT_NOT_ROOT = "privileged tier required (PODNET_REQUIRE_PRIVILEGED=1) but not running as root"
+
+
+def _privileged_required() -> bool:
+    return os.environ.get("PODNET_REQUIRE_PRIVILEGED") == "1"
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.geteuid() == 0:
+    if os.geteuid() == 0 or _privileged_required():
         return
-    required = os.environ.get("PODNET_REQUIRE_PRIVILEGED") == "1"
     for item in items:
         if "privileged" in item.keywords:
-            if required:
-                item.add_marker(pytest.mark.xfail(reason="privileged tier required but not root", strict=True, run=False))
-            else:
-                item.add_marker(pytest.mark.skip(reason="privileged: needs root (CI runs it as root)"))
+            item.add_marker(pytest.mark.skip(reason="privileged: needs root (CI runs it as root)"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if "privileged" in item.keywords and os.geteuid() != 0 and _privileged_required():
+        pytest.fail(REQUIRED_BUT_NOT_ROOT, pytrace=False)

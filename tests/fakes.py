@@ -18,6 +18,7 @@ from typing import Any
 from kubectl_podnet.cluster.port import ExecResult
 from kubectl_podnet.errors import ClusterError
 from kubectl_podnet.node.nsenter import enter_netns
+from kubectl_podnet.node.procfs import NETNS_DIR
 
 Obj = dict[str, Any]
 
@@ -89,7 +90,7 @@ class FakeCluster:
 
         def enter() -> None:
             if netns:
-                enter_netns(f"/var/run/netns/{netns}")
+                enter_netns(f"{NETNS_DIR}/{netns}")
 
         env = {**os.environ, "PODNET_CACHE": self.cache_dir or "/nonexistent"}
         # the agent image has a bare python3: -I -S keeps our site-packages (and so any

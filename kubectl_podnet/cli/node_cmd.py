@@ -10,8 +10,9 @@ import typer
 from kubectl_podnet.cli.cluster_opts import DEFAULTS, AgentImage, AgentNamespace, Context, Kubeconfig
 from kubectl_podnet.cli.map_output import MapFormat
 from kubectl_podnet.cli.output import Format, emit, parse_container
-from kubectl_podnet.errors import ExitStatus, UsageError
+from kubectl_podnet.errors import UsageError
 from kubectl_podnet.model import PodNetNodeMap
+from kubectl_podnet.node.procfs import NETNS_DIR
 
 app = typer.Typer(help="Run the node agent directly on a Linux node (as root).", no_args_is_help=True)
 
@@ -29,19 +30,20 @@ def inspect(
     ] = None,
     output: Annotated[Format, typer.Option("-o", "--output")] = Format.text,
     show_commands: Annotated[bool, typer.Option("--show-commands", help="print the manual commands too")] = False,
-    netns_dir: Annotated[str, typer.Option(help="where the runtime pins netns")] = "/run/netns",
+    netns_dir: Annotated[str, typer.Option(help="where the runtime pins netns")] = NETNS_DIR,
 ) -> None:
     """Inspect one pod's network namespace from this node."""
     import os
 
     from kubectl_podnet.report import build_report
     from kubectl_podnet.model import ContainerRef, InspectRequest
-    from kubectl_podnet.node.inspect import inspect_pod
+    from kubectl_podnet.node.inspect import inspect_pod, validate
 
-    if os.geteuid() != 0:
-        raise UsageError("node inspect needs root (it reads other processes' namespaces)")
     refs = [ContainerRef(id=cid, name=name) for name, cid in map(parse_container, container or [])]
     request = InspectRequest(pod_uid=pod_uid, containers=refs, pod_ips=pod_ip or [], host_network=host_network)
+    validate(request)  # bad input is named before anything else, root or not
+    if os.geteuid() != 0:
+        raise UsageError("node inspect needs root (it reads other processes' namespaces)")
     status = emit(build_report(inspect_pod(request, netns_dir=netns_dir)), output, show_commands)
     raise typer.Exit(int(status))
 
@@ -106,5 +108,3 @@ def _map_here() -> PodNetNodeMap:
     _, envelope = run(json.dumps(to_json(request)))
     return node_map_from(envelope, "this node", None, [(None, f"uid {uid}") for uid in uids])
 
-
-__all__ = ["app", "ExitStatus"]

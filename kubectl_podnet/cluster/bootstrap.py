@@ -10,29 +10,46 @@ therefore always exactly the plugin's, and nobody builds or pushes an image.
 
 from __future__ import annotations
 
+from kubectl_podnet.cluster.manifests import CACHE_DIR
+from kubectl_podnet.errors import AgentError, ExitStatus, UsageError
+from kubectl_podnet.model import API_VERSION, RESULT_KIND
+
 NEED_PAYLOAD = 64
 BAD_PAYLOAD = 65
 FRAME_MAGIC = b"PODNET1"
 
-SCRIPT = r"""
-import hashlib, io, json, os, sys, zipfile
+# The script cannot import our constants (it runs before our code is there), so it is
+# generated with them: each is assigned once at its top, and the body uses the names.
+_CONSTANTS: dict[str, object] = {
+    "NEED_PAYLOAD": NEED_PAYLOAD,
+    "BAD_PAYLOAD": BAD_PAYLOAD,
+    "USAGE": int(ExitStatus.USAGE),
+    "FRAME_MAGIC": FRAME_MAGIC,
+    "API_VERSION": API_VERSION,
+    "RESULT_KIND": RESULT_KIND,
+    "USAGE_ERROR": UsageError.__name__,
+    "AGENT_ERROR": AgentError.__name__,
+    "CACHE_DIR": CACHE_DIR,
+}
+
+BODY = r"""import hashlib, io, json, os, sys, zipfile
 digest, mode, request = sys.argv[1], sys.argv[2], sys.argv[3]
-cache = os.environ.get("PODNET_CACHE", "/var/cache/podnet")
+cache = os.environ.get("PODNET_CACHE", CACHE_DIR)
 home = os.path.join(cache, digest)
 
 def say(code, **extra):
-    print(json.dumps({"apiVersion": "podnet/v1", "kind": "AgentResult", "exitCode": code, **extra}))
+    print(json.dumps({"apiVersion": API_VERSION, "kind": RESULT_KIND, "exitCode": code, **extra}))
     sys.exit(code)
 
-if len(digest) != 64 or digest.strip("0123456789abcdef"):
-    say(2, error={"kind": "UsageError", "message": "the payload digest is not a sha256"})
+if len(digest) != 2 * hashlib.sha256().digest_size or digest.strip("0123456789abcdef"):
+    say(USAGE, error={"kind": USAGE_ERROR, "message": "the payload digest is not a sha256"})
 
 if not os.path.isdir(home):
     if mode != "install":
-        say(64, needPayload=True)
+        say(NEED_PAYLOAD, needPayload=True)
     header = sys.stdin.buffer.readline().split()
-    if len(header) != 2 or header[0] != b"PODNET1":
-        say(65, error={"kind": "AgentError", "message": "payload frame header missing"})
+    if len(header) != 2 or header[0] != FRAME_MAGIC:
+        say(BAD_PAYLOAD, error={"kind": AGENT_ERROR, "message": "payload frame header missing"})
     size, chunks = int(header[1]), []
     while size > 0:
         chunk = sys.stdin.buffer.read(min(size, 1 << 16))
@@ -42,7 +59,7 @@ if not os.path.isdir(home):
         size -= len(chunk)
     data = b"".join(chunks)
     if size or hashlib.sha256(data).hexdigest() != digest:
-        say(65, error={"kind": "AgentError", "message": "payload truncated or corrupted in transit"})
+        say(BAD_PAYLOAD, error={"kind": AGENT_ERROR, "message": "payload truncated or corrupted in transit"})
     staging = home + ".part-" + str(os.getpid())
     zipfile.ZipFile(io.BytesIO(data)).extractall(staging)
     import compileall  # once per version, so no run compiles the agent again
@@ -56,6 +73,8 @@ sys.path.insert(0, home)
 from kubectl_podnet.node.__main__ import main
 sys.exit(main(["--request", request]))
 """
+
+SCRIPT = "".join(f"{name} = {value!r}\n" for name, value in _CONSTANTS.items()) + BODY
 
 
 def command(digest: str, mode: str, request_json: str) -> list[str]:

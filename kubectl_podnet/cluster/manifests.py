@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from kubectl_podnet import __version__
+from kubectl_podnet.node.procfs import NETNS_DIR
 
 Obj = dict[str, Any]
 
@@ -19,7 +20,6 @@ DEFAULT_IMAGE = "docker.io/library/python:3.12-slim"
 AGENT_NAME = "podnet-agent"
 CONTAINER = "agent"
 CACHE_DIR = "/var/cache/podnet"
-NETNS_DIR = "/run/netns"
 SPEC_HASH = "podnet.io/spec-hash"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "kubectl-podnet"}
 SELECTOR = {"app.kubernetes.io/name": AGENT_NAME}

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from kubectl_podnet.envelope import parse_envelope
 from kubectl_podnet.lab.modes import Connect, LabMode
 from kubectl_podnet.lab.spec import inspect_request
-from kubectl_podnet.lab.world import NETNS_DIR, LabNode, run_agent
+from kubectl_podnet.lab.world import LabNode, run_agent
+from kubectl_podnet.node.procfs import NETNS_DIR
 from kubectl_podnet.model import NodeMapRequest, PodNetNodeMap
 from kubectl_podnet.node.nsenter import enter_netns
 from kubectl_podnet.nodemap import node_map_from

@@ -21,9 +21,9 @@ from kubectl_podnet.errors import NodeError, UsageError
 from kubectl_podnet.lab.plan import node_commands, pod_commands
 from kubectl_podnet.lab.spec import LabPlan, PodPlan, PodSpec, cgroup_path, plan_lab
 from kubectl_podnet.node.nsenter import CLONE_NEWNET, enter_netns, unshare
+from kubectl_podnet.node.procfs import NETNS_DIR
 
 STATE_DIR = "/run/podnet-lab"
-NETNS_DIR = "/run/netns"
 CGROUP_ROOT = "/sys/fs/cgroup"
 
 # A container that serves: bind every address given, accept and close, never resolve names.

@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from kubectl_podnet.errors import ExitStatus, PodnetError, UsageError
-from kubectl_podnet.model import API_VERSION, InspectRequest
+from kubectl_podnet.model import API_VERSION, RESULT_KIND, RESULT_LIST_KIND, InspectRequest
 from kubectl_podnet.serde import from_json, to_json
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def run(request_text: str) -> tuple[int, dict[str, object]]:
         data = json.loads(request_text)
     except ValueError as exc:
         code = int(ExitStatus.USAGE)
-        return code, envelope(code, None, {"kind": "UsageError", "message": f"bad agent request: {exc}"})
+        return code, envelope(code, None, {"kind": UsageError.__name__, "message": f"bad agent request: {exc}"})
     if isinstance(data, dict) and "pods" in data:
         return run_map(data)
     if not isinstance(data, list):
@@ -58,7 +58,7 @@ def run_batch(data: list[object]) -> tuple[int, dict[str, object]]:
     procfs = SnapshotProcFS()  # one /proc scan for every pod of the batch
     results = [run_one(item, procfs) for item in data]
     code = max((item_code for item_code, _ in results), default=0)
-    return code, {"apiVersion": API_VERSION, "kind": "AgentResultList", "exitCode": code,
+    return code, {"apiVersion": API_VERSION, "kind": RESULT_LIST_KIND, "exitCode": code,
                   "items": [item for _, item in results]}
 
 
@@ -68,7 +68,7 @@ def run_map(data: dict[str, object]) -> tuple[int, dict[str, object]]:
     pods = data.get("pods")
     if not isinstance(pods, list):
         code = int(ExitStatus.USAGE)
-        return code, envelope(code, None, {"kind": "UsageError", "message": "bad agent request: pods is not a list"})
+        return code, envelope(code, None, {"kind": UsageError.__name__, "message": "bad agent request: pods is not a list"})
     try:
         view = read_host_view()
     except PodnetError as exc:
@@ -79,7 +79,7 @@ def run_map(data: dict[str, object]) -> tuple[int, dict[str, object]]:
 
 
 def envelope(code: int, report: object, error: dict[str, str] | None) -> dict[str, object]:
-    return {"apiVersion": API_VERSION, "kind": "AgentResult", "exitCode": code, "report": report, "error": error}
+    return {"apiVersion": API_VERSION, "kind": RESULT_KIND, "exitCode": code, "report": report, "error": error}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,12 @@
 A pod's processes carry its uid in their cgroup path and each container's leaf carries
 its id. The ids the API server lists are the containers; another id in the pod cgroup
 whose process is `pause` is the sandbox. CRI-O with `drop_infra_ctr` runs no pause: its
-netns is pinned under /var/run/netns, which we find by inode.
+netns is pinned under /run/netns, which we find by inode.
+
+Processes come and go while we look. The cgroup scan names the pids; reading each one's
+netns link is the moment we know it still runs: a pid gone by then is dropped, so a
+container whose processes all exited is reported as not running (no pids), and a sandbox
+candidate whose pause exited is no candidate.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ class CgroupGroup:
     runtime: str | None
     path: str
     pids: list[int] = field(default_factory=list)
+    netns_inode: int | None = None  # of its first pid still running, once `read_netns` ran
 
 
 def scan_pod(procfs: ProcFS, pod_uid: str) -> dict[str, CgroupGroup]:
@@ -46,6 +52,14 @@ def scan_pod(procfs: ProcFS, pod_uid: str) -> dict[str, CgroupGroup]:
     return groups
 
 
+def read_netns(procfs: ProcFS, groups: dict[str, CgroupGroup]) -> None:
+    """Keep the pids whose netns link can still be read; note the first one's netns inode."""
+    for group in groups.values():
+        alive = [(pid, inode) for pid in group.pids if (inode := procfs.netns_inode(pid)) is not None]
+        group.pids = [pid for pid, _ in alive]
+        group.netns_inode = alive[0][1] if alive else None
+
+
 def is_pause(procfs: ProcFS, pid: int) -> bool:
     argv = procfs.cmdline(pid)
     return (bool(argv) and os.path.basename(argv[0]) == "pause") or procfs.comm(pid) == "pause"
@@ -59,7 +73,12 @@ def _command(procfs: ProcFS, pid: int) -> str | None:
 def split_sandbox(
     procfs: ProcFS, groups: dict[str, CgroupGroup], expected: list[ContainerRef]
 ) -> tuple[list[ContainerFacts], list[tuple[str, CgroupGroup]]]:
-    """The containers (in the API's order, then unknown ids) and the pause candidates."""
+    """The containers (in the API's order, then unknown ids) and the pause candidates.
+
+    Reads each group's netns first (`read_netns`): an expected container none of whose
+    pids is left is listed with no pids; an unknown id with none left is not listed.
+    """
+    read_netns(procfs, groups)
     expected_ids = {ref.id for ref in expected}
     pauses = [
         (cid, group)
@@ -70,7 +89,7 @@ def split_sandbox(
     refs = list(expected) + [
         ContainerRef(id=cid, name=None, role="unknown")
         for cid in sorted(groups)
-        if cid not in expected_ids and cid not in pause_ids
+        if cid not in expected_ids and cid not in pause_ids and groups[cid].pids
     ]
     containers = []
     for ref in refs:
@@ -84,7 +103,7 @@ def split_sandbox(
                 runtime=group.runtime if group else None,
                 pids=pids,
                 command=_command(procfs, pids[0]) if pids else None,
-                netns_inode=procfs.netns_inode(pids[0]) if pids else None,
+                netns_inode=group.netns_inode if group else None,
                 cgroup_path=group.path if group else None,
             )
         )
@@ -101,8 +120,7 @@ def find_sandbox(
     votes = Counter(c.netns_inode for c in containers if c.netns_inode is not None)
     best: Sandbox | None = None
     for cid, group in pauses:
-        pid = group.pids[0]
-        inode = procfs.netns_inode(pid)
+        pid, inode = group.pids[0], group.netns_inode
         if inode is None:
             continue  # exited while we looked
         candidate = Sandbox(

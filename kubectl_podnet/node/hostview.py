@@ -53,9 +53,8 @@ def read_host_view() -> HostView:
     from kubectl_podnet.node import netlink  # the pyroute2 import only when we read
 
     with netlink.open_netns(None) as ipr:
-        interfaces = netlink.read_interfaces(ipr)
+        interfaces, masters = netlink.read_host_links(ipr)
         routes = netlink.read_routes(ipr, {i.ifindex: i.name for i in interfaces})
-        masters = netlink.link_masters(ipr)
     return host_view(os.stat("/proc/self/ns/net").st_ino, interfaces, routes, masters)
 
 

@@ -20,17 +20,19 @@ from kubectl_podnet.model import (
     Listener,
     NodeFacts,
     PodInfo,
+    Probe,
+    Route,
     Sandbox,
 )
 from kubectl_podnet.node import netlink
 from kubectl_podnet.node.discover import find_sandbox, scan_pod, split_sandbox
+from kubectl_podnet.node.nsenter import run_in_netns
 from kubectl_podnet.node.probe import probe_loopback
-from kubectl_podnet.node.procfs import ProcFS
+from kubectl_podnet.node.procfs import NETNS_DIR, ProcFS
 from kubectl_podnet.node.tcp import parse_listeners
 
 _UID = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$")
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
-DEFAULT_NETNS_DIR = "/run/netns"  # /var/run/netns is a symlink to it
 
 
 def validate(request: InspectRequest) -> None:
@@ -48,15 +50,21 @@ def validate(request: InspectRequest) -> None:
         raise UsageError("probe timeout must be in (0, 10] seconds")
 
 
-def _listeners(procfs: ProcFS, netns_pid: int, containers: list[ContainerFacts], owned_only: bool) -> list[Listener]:
+def _owners(procfs: ProcFS, containers: list[ContainerFacts]) -> dict[int, str]:
+    """socket inode -> the container whose process holds it (a process gone holds none)."""
     owners: dict[int, str] = {}
     for container in containers:
         for pid in container.pids:
             for inode in procfs.socket_inodes(pid):
                 owners[inode] = container.label
+    return owners
+
+
+def _listeners(procfs: ProcFS, owners: dict[int, str], owned_only: bool) -> list[Listener]:
+    """The TCP listeners of the calling thread's netns (run it inside the pod's)."""
     found: dict[int, Listener] = {}
     for name, family in (("net/tcp", 4), ("net/tcp6", 6)):
-        for sock in parse_listeners(procfs.read(netns_pid, name) or "", family):
+        for sock in parse_listeners(procfs.read("thread-self", name) or "", family):
             owner = owners.get(sock.inode)
             if owned_only and owner is None:
                 continue  # hostNetwork: the node's own listeners are not the pod's
@@ -66,22 +74,47 @@ def _listeners(procfs: ProcFS, netns_pid: int, containers: list[ContainerFacts],
     return sorted(found.values(), key=lambda item: (item.port, item.family, item.address))
 
 
-def _netns_holder(sandbox: Sandbox, containers: list[ContainerFacts]) -> tuple[str, int] | None:
-    """A netns path to open and a pid whose /proc/<pid>/net shows that netns."""
-    pids = [c.pids[0] for c in containers if c.pids and c.netns_inode == sandbox.netns_inode]
-    if sandbox.pid is not None and sandbox.netns_path:
-        return sandbox.netns_path, sandbox.pid
-    if sandbox.netns_path and pids:
-        return sandbox.netns_path, pids[0]
+def _netns_candidates(
+    procfs: ProcFS, sandbox: Sandbox, containers: list[ContainerFacts], notes: list[str]
+) -> list[tuple[str, int]]:
+    """Paths that should lead to the pod's netns, each with the inode it must have."""
+    if sandbox.netns_inode is None:
+        running = [c for c in containers if c.pids and c.netns_inode is not None]
+        if not running:
+            return []
+        first = running[0]
+        notes.append(f"no sandbox found; reading the netns of container {first.label}")
+        sandbox = dataclasses.replace(sandbox, netns_inode=first.netns_inode, netns_path=None)
+    inode = sandbox.netns_inode
+    assert inode is not None
+    paths = [sandbox.netns_path] if sandbox.netns_path else []
+    paths += [procfs.netns_path(pid) for c in containers if c.netns_inode == inode for pid in c.pids]
+    return [(path, inode) for path in paths]
+
+
+def open_pod_netns(candidates: list[tuple[str, int]]) -> int | None:
+    """An fd on the pod's netns from the first candidate still there, or None if none is.
+
+    Holding the fd keeps the netns alive for the rest of the inspect, whoever exits. The
+    inode check refuses a pid that was reused by another process meanwhile.
+    """
+    for path, inode in candidates:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:  # ENOENT, ESRCH: the process exited; EACCES: not ours to read
+            continue
+        if os.fstat(fd).st_ino == inode:
+            return fd
+        os.close(fd)
     return None
 
 
 def inspect_pod(
-    request: InspectRequest, procfs: ProcFS | None = None, netns_dir: str = DEFAULT_NETNS_DIR
+    request: InspectRequest, procfs: ProcFS | None = None, netns_dir: str = NETNS_DIR
 ) -> NodeFacts:
     validate(request)
     procfs = procfs or ProcFS()
-    node_inode = os.stat("/proc/self/ns/net").st_ino
+    node_inode = os.stat("/proc/thread-self/ns/net").st_ino  # the agent runs in the node netns
     groups = scan_pod(procfs, request.pod_uid)
     if not groups:
         raise NodeError(
@@ -89,42 +122,56 @@ def inspect_pod(
             hint="is the pod running here, and is the agent in the host PID namespace?",
         )
     containers, pauses = split_sandbox(procfs, groups, request.containers)
+    if not any(group.pids for group in groups.values()):
+        raise NodeError(
+            f"no process of pod {request.pod_uid} on this node",
+            hint="the ones found exited while the agent looked: was the pod deleted or restarted?",
+        )
     sandbox = find_sandbox(procfs, containers, pauses, netns_dir)
     notes: list[str] = []
     if sandbox.source == "pinned-netns":
         notes.append(
             "no pause process: the runtime pins the pod netns instead (CRI-O drop_infra_ctr)"
         )
-    holder = _netns_holder(sandbox, containers)
-    running = [c for c in containers if c.pids]
-    if holder is None and running:
-        first = running[0]
-        notes.append(f"no sandbox found; reading the netns of container {first.label}")
-        holder = procfs.netns_path(first.pids[0]), first.pids[0]
+    candidates = _netns_candidates(procfs, sandbox, containers, notes)
 
     host_network = request.host_network
     if host_network is None:
         host_network = sandbox.netns_inode is not None and sandbox.netns_inode == node_inode
 
     interfaces: list[Interface] = []
-    routes = []
+    routes: list[Route] = []
     listeners: list[Listener] = []
-    probes = []
-    if holder is not None:
-        netns_path, netns_pid = holder
-        with netlink.open_netns(None if host_network else netns_path) as ipr:
-            interfaces = netlink.read_interfaces(ipr)
-            routes = netlink.read_routes(ipr, {i.ifindex: i.name for i in interfaces})
-            if not host_network and any(i.kind == "veth" for i in interfaces):
-                with netlink.open_netns(None) as host:
-                    interfaces = [
-                        dataclasses.replace(i, peer=netlink.host_peer(host, ipr, i, netns_path))
-                        if i.kind == "veth"
-                        else i
-                        for i in interfaces
-                    ]
-        listeners = _listeners(procfs, netns_pid, containers, owned_only=host_network)
-        probes = probe_loopback(netns_path, sorted({item.port for item in listeners}), request.probe_timeout)
+    probes: list[Probe] = []
+    netns_fd = open_pod_netns(candidates)
+    if candidates and netns_fd is None:
+        raise NodeError(
+            f"every process of pod {request.pod_uid} exited during the inspect",
+            hint="was the pod deleted or restarted meanwhile?",
+        )
+    if netns_fd is not None:
+        try:
+            with netlink.open_netns(None if host_network else netns_fd) as ipr:
+                interfaces = netlink.read_interfaces(ipr)
+                routes = netlink.read_routes(ipr, {i.ifindex: i.name for i in interfaces})
+                if not host_network and any(i.kind == "veth" for i in interfaces):
+                    with netlink.open_netns(None) as host:
+                        interfaces = [
+                            dataclasses.replace(i, peer=netlink.host_peer(host, ipr, i, netns_fd))
+                            if i.kind == "veth"
+                            else i
+                            for i in interfaces
+                        ]
+            owners = _owners(procfs, containers)
+
+            def in_pod_netns() -> tuple[list[Listener], list[Probe]]:
+                found = _listeners(procfs, owners, owned_only=host_network)
+                ports = sorted({item.port for item in found})
+                return found, probe_loopback(ports, request.probe_timeout)
+
+            listeners, probes = run_in_netns(netns_fd, in_pod_netns, name="podnet-pod-netns")
+        finally:
+            os.close(netns_fd)
 
     return NodeFacts(
         pod=PodInfo(

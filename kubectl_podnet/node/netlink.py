@@ -1,9 +1,10 @@
-"""The only module that imports pyroute2: links, addresses, routes and veth peers.
+"""The only module that imports pyroute2: it asks the kernel, `node/rtnl.py` parses.
 
-A pod netns is opened with `flags=0` so that a pod that died meanwhile gives an error
-instead of pyroute2 silently creating an empty namespace at that path. Veth peers are
-matched by ifindex AND netnsid and confirmed from both ends, because pod eth0
-ifindexes repeat across pods.
+Every function here is I/O: open a netlink socket in a netns, dump links, addresses and
+routes, look up one link or a netnsid. The decisions (what a link is, which routes
+count, whether a host veth is the pod's peer) are in the pure parsers, tested on
+recorded dumps. A pod netns is entered through an fd the caller already holds (see
+`_socket_in`), so no namespace is ever created by accident and one cannot vanish midway.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from kubectl_podnet.model import Interface, Peer, Route
+from kubectl_podnet.node import rtnl
+from kubectl_podnet.node.nsenter import setns
 
 
 def _load_iproute() -> Any:
@@ -41,171 +46,86 @@ def _load_iproute() -> Any:
 
 IPRoute = _load_iproute()
 
-from kubectl_podnet.errors import NodeError
-from kubectl_podnet.model import Address, Interface, Peer, Route
-from kubectl_podnet.node.nsenter import setns
 
-_SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
-_MAIN_TABLE = 254
-_UNICAST = 1
-
-
-def _socket_in(path: str) -> Any:
-    """An IPRoute whose netlink socket lives in the netns at `path`.
+def _socket_in(netns_fd: int) -> Any:
+    """An IPRoute whose netlink socket lives in the netns open at `netns_fd`.
 
     A socket stays in the netns it was created in, so we step this thread into the pod
-    netns just for the socket() call and straight back. This is what pyroute2's
-    `IPRoute(netns=...)` does too, but through a forked child (~10 ms a pod); opening the
-    path ourselves (no O_CREAT) also guarantees no namespace is ever created by accident.
+    netns just for the socket() call and straight back. pyroute2's `IPRoute(netns=...)`
+    does the same through a forked child (~10 ms a pod) and creates the namespace when
+    the path is missing; an fd the caller holds keeps the netns alive and creates nothing.
     """
-    try:
-        target = os.open(path, os.O_RDONLY)
-    except (FileNotFoundError, ProcessLookupError) as exc:
-        raise NodeError(f"network namespace {path} is gone (did the pod just exit?)") from exc
     home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
     try:
-        setns(target)
+        setns(netns_fd)
         try:
             return IPRoute()
         finally:
             setns(home)  # if this failed we would be lost in the pod's netns: let it raise
     finally:
-        os.close(target)
         os.close(home)
 
 
 @contextmanager
-def open_netns(path: str | None) -> Iterator[Any]:
-    """An IPRoute in the netns at `path` (None: the agent's own, i.e. the node's)."""
-    ipr = IPRoute() if path is None else _socket_in(path)
+def open_netns(netns_fd: int | None) -> Iterator[Any]:
+    """An IPRoute in the netns open at `netns_fd` (None: the agent's own, i.e. the node's)."""
+    ipr = IPRoute() if netns_fd is None else _socket_in(netns_fd)
     try:
         yield ipr
     finally:
         ipr.close()
 
 
-def _family(number: int) -> int:
-    return 4 if number == socket.AF_INET else 6
-
-
-def _kind(msg: Any) -> str:
-    kind = msg.get_nested("IFLA_LINKINFO", "IFLA_INFO_KIND")
-    if kind:
-        return str(kind)
-    return "loopback" if msg.get("ifname") == "lo" else "device"
-
-
 def read_interfaces(ipr: Any) -> list[Interface]:
-    addresses: dict[int, list[Address]] = {}
-    for msg in ipr.get_addr():
-        addresses.setdefault(msg["index"], []).append(
-            Address(
-                address=msg.get("address"),
-                prefixlen=msg["prefixlen"],
-                family=4 if msg["family"] == socket.AF_INET else 6,
-                scope=_SCOPES.get(msg["scope"], str(msg["scope"])),
-            )
-        )
-    interfaces = []
-    for msg in ipr.get_links():
-        index = msg["index"]
-        interfaces.append(
-            Interface(
-                ifindex=index,
-                name=msg.get("ifname"),
-                kind=_kind(msg),
-                mtu=msg.get("mtu"),
-                state=msg.get("operstate"),
-                mac=msg.get("address"),
-                addresses=addresses.get(index, []),
-                link_ifindex=msg.get("link"),
-                link_netnsid=msg.get("link_netnsid"),
-            )
-        )
-    return interfaces
+    return rtnl.parse_interfaces(ipr.get_links(), ipr.get_addr())
 
 
 def read_routes(ipr: Any, names: dict[int, str]) -> list[Route]:
-    routes = []
-    for msg in ipr.get_routes():
-        if msg.get("table") != _MAIN_TABLE or msg["type"] != _UNICAST:
-            continue
-        dst = msg.get("dst")
-        family = _family(msg["family"])
-        destination = f"{dst}/{msg['dst_len']}" if dst else "default"
-        routes.append(
-            Route(
-                dst=destination,
-                gateway=msg.get("gateway"),
-                dev=names.get(msg.get("oif")),
-                scope=_SCOPES.get(msg["scope"], str(msg["scope"])),
-                family=4 if family == 4 else 6,
-            )
-        )
-    return routes
+    return rtnl.parse_routes(ipr.get_routes(), names)
 
 
-def _nsid_of(ipr: Any, netns_path: str) -> int | None:
-    """The id that the netns behind `ipr` gives to the netns at `netns_path`."""
-    fd = os.open(netns_path, os.O_RDONLY)
-    try:
-        answer = ipr.get_netnsid(fd=fd)
-    finally:
-        os.close(fd)
+def nsid_of(ipr: Any, netns_fd: int) -> int | None:
+    """The id that the netns behind `ipr` gives to the netns open at `netns_fd` (None: none)."""
+    answer = ipr.get_netnsid(fd=netns_fd)
     nsid = answer.get("nsid") if answer else None
     return nsid if isinstance(nsid, int) and nsid >= 0 else None
 
 
-def host_peer(host: Any, pod: Any, pod_if: Interface, pod_netns_path: str) -> Peer | None:
-    """The host end of the pod's veth `pod_if`, or None when it is not in the host netns."""
+def host_peer(host: Any, pod: Any, pod_if: Interface, pod_netns_fd: int) -> Peer | None:
+    """The host end of the pod's veth `pod_if`, or None when it has no peer ifindex."""
     if pod_if.link_ifindex is None:
         return None
-    host_as_seen_by_pod = _nsid_of(pod, "/proc/self/ns/net")
-    if pod_if.link_netnsid is None or pod_if.link_netnsid != host_as_seen_by_pod:
-        return Peer(
-            ifindex=pod_if.link_ifindex,
-            name=None,
-            kind=None,
-            confirmed=False,
-            reason="the veth peer lives in another netns than the node's (not the agent's)",
-        )
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)  # the node: where this agent thread runs
+    try:
+        elsewhere = rtnl.peer_in_another_netns(pod_if, nsid_of(pod, own))
+    finally:
+        os.close(own)
+    if elsewhere is not None:
+        return elsewhere
     found = host.link("get", index=pod_if.link_ifindex)
-    msg = found[0] if found else None
-    if msg is None:
-        return Peer(ifindex=pod_if.link_ifindex, name=None, kind=None, confirmed=False, reason="no such ifindex")
-    pod_as_seen_by_host = _nsid_of(host, pod_netns_path)
-    confirmed = (
-        _kind(msg) == "veth"
-        and msg.get("link") == pod_if.ifindex
-        and msg.get("link_netnsid") == pod_as_seen_by_host
-    )
-    master_name = master_kind = None
-    master_index = msg.get("master")
-    routes: list[str] = []
-    if master_index:
-        master = host.link("get", index=master_index)[0]
-        master_name, master_kind = master.get("ifname"), _kind(master)
-    else:
+    link = found[0] if found else None
+    master = routes = None
+    if link is not None and link.get("master"):
+        master = host.link("get", index=link.get("master"))[0]
+    elif link is not None:
         # routed (ptp/kindnet, calico, cilium): the host routes through this veth, one /32
         # per pod. Bridged pods need none, and a node's route dump grows with its pods.
-        routes = [
-            f"{r.get('dst')}/{r['dst_len']}"
-            for r in host.get_routes(family=socket.AF_INET, oif=msg["index"])
-            + host.get_routes(family=socket.AF_INET6, oif=msg["index"])
-            if r.get("table") == _MAIN_TABLE and r.get("dst") and not str(r.get("dst")).startswith("fe80:")
-        ]
-    return Peer(
-        ifindex=msg["index"],
-        name=msg.get("ifname"),
-        kind=_kind(msg),
-        confirmed=confirmed,
-        master=master_name,
-        master_kind=master_kind,
-        routes=routes,
-        reason=None if confirmed else "the host link does not point back at the pod's eth0",
-    )
+        index = link["index"]
+        routes = rtnl.routes_via(
+            host.get_routes(family=socket.AF_INET, oif=index) + host.get_routes(family=socket.AF_INET6, oif=index),
+            index,
+        )
+    return rtnl.match_peer(pod_if, link, nsid_of(host, pod_netns_fd), master, routes or [])
 
 
-def link_masters(ipr: Any) -> dict[int, int]:
-    """ifindex -> ifindex of its master (the bridge it is a port of), for the node map."""
-    return {msg["index"]: msg.get("master") for msg in ipr.get_links() if msg.get("master")}
+def decode_dump(data: bytes) -> list[Any]:
+    """The rtnetlink messages of a raw dump (what recvmsg gave), without the NLMSG_DONE."""
+    from pyroute2.netlink.rtnl.marshal import MarshalRtnl
+
+    return [msg for msg in MarshalRtnl().parse(data) if msg["header"]["type"] > 15]
+
+
+def read_host_links(ipr: Any) -> tuple[list[Interface], dict[int, int]]:
+    """The node's links and, from the same dump, each bridge port's master (for the node map)."""
+    links = list(ipr.get_links())
+    return rtnl.parse_interfaces(links, ipr.get_addr()), rtnl.parse_masters(links)

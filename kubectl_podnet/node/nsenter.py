@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 CLONE_NEWNET = 0x40000000
 
@@ -42,3 +47,27 @@ def enter_netns(path: str) -> None:
         setns(fd)
     finally:
         os.close(fd)
+
+
+def run_in_netns(netns_fd: int, work: Callable[[], T], name: str = "podnet-netns") -> T:
+    """`work()` in a thread that entered the netns open at `netns_fd`; its result or its error.
+
+    The thread dies with the netns it entered, so the caller's thread never leaves its own.
+    Sockets it creates dial from that netns, and /proc/thread-self/net shows that netns.
+    """
+    results: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            setns(netns_fd)
+            results.append(work())
+        except BaseException as exc:  # surfaced in the caller's thread below
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, name=name)
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
+    return results[0]

@@ -2,19 +2,17 @@
 
 Both loopback families are tried for every listening port, because "reachable over
 localhost" depends on which one a client picks: busybox and most scripts dial
-127.0.0.1, glibc's `localhost` may give ::1 first. The sockets are created in a
-thread that has entered the pod netns, so they dial the pod's own `lo`.
+127.0.0.1, glibc's `localhost` may give ::1 first. The caller runs this in a
+thread that has entered the pod netns, so the sockets dial the pod's own `lo`.
 """
 
 from __future__ import annotations
 
 import errno
 import socket
-import threading
 import time
 
 from kubectl_podnet.model import Probe
-from kubectl_podnet.node.nsenter import enter_netns
 
 LOOPBACKS = ("127.0.0.1", "::1")
 
@@ -38,25 +36,9 @@ def _dial(target: str, port: int, timeout: float) -> Probe:
     )
 
 
-def probe_loopback(netns_path: str, ports: list[int], timeout: float) -> list[Probe]:
-    """Dial 127.0.0.1:port and [::1]:port for each port from the netns at `netns_path`."""
-    if not ports:
-        return []
-    results: list[Probe] = []
-    failure: list[BaseException] = []
+def probe_loopback(ports: list[int], timeout: float) -> list[Probe]:
+    """Dial 127.0.0.1:port and [::1]:port for each port from the calling thread's netns.
 
-    def work() -> None:
-        try:
-            enter_netns(netns_path)
-            for port in ports:
-                for target in LOOPBACKS:
-                    results.append(_dial(target, port, timeout))
-        except BaseException as exc:  # surfaced in the caller's thread below
-            failure.append(exc)
-
-    worker = threading.Thread(target=work, name="podnet-probe")
-    worker.start()
-    worker.join()
-    if failure:
-        raise failure[0]
-    return results
+    Run it through `nsenter.run_in_netns` to dial the pod's own `lo`.
+    """
+    return [_dial(target, port, timeout) for port in ports for target in LOOPBACKS]

@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+# Where runtimes and `ip netns add` pin network namespaces (/var/run/netns is a symlink to
+# it); the agent pod mounts the node's copy at the same path.
+NETNS_DIR = "/run/netns"
+
 _GONE = (FileNotFoundError, ProcessLookupError, PermissionError, NotADirectoryError)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from kubectl_podnet.model import PodNetReport
 
 
-def manual_commands(report: PodNetReport, runtime_hint: str = "crictl") -> list[str]:
+def manual_commands(report: PodNetReport) -> list[str]:
     pod, sandbox = report.pod, report.sandbox
     lines = ["# on the node (ssh, or: kubectl debug node/NODE -it --profile=sysadmin --image=...)"]
     if pod.name:
@@ -21,8 +21,7 @@ def manual_commands(report: PodNetReport, runtime_hint: str = "crictl") -> list[
     pid = sandbox.pid
     for container in report.containers:
         if container.pids:
-            label = container.name or container.id[:12]
-            lines.append(f"readlink /proc/{container.pids[0]}/ns/net   # {label}: its netns inode")
+            lines.append(f"readlink /proc/{container.pids[0]}/ns/net   # {container.label}: its netns inode")
     if pid is not None:
         lines.append(f"readlink /proc/{pid}/ns/net   # pause: the pod netns every container must share")
     enter = f"nsenter -t {pid} -n" if pid is not None else (

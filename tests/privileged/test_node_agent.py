@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from collections.abc import Callable
 
 import pytest
 
+from kubectl_podnet.report import build_report
+from kubectl_podnet.errors import NodeError
 from kubectl_podnet.lab.spec import ContainerSpec, PodSpec
 from kubectl_podnet.lab.world import LabNode
+from kubectl_podnet.model import InspectRequest, PodNetReport
+from kubectl_podnet.node.inspect import inspect_pod
+from kubectl_podnet.node.nsenter import run_in_netns
+from kubectl_podnet.node.procfs import ProcFS
 from tests.privileged.conftest import ask_agent, request_for
 
 pytestmark = pytest.mark.privileged
@@ -188,3 +195,58 @@ def test_a_pod_that_is_not_on_the_node_is_a_node_error_exit_3(lab: Lab) -> None:
     assert answer.code == 3
     assert answer.envelope["error"]["kind"] == "NodeError"
     assert "no process of pod 0a1b2c3d-0000-4000-8000-00000000abcd" in answer.envelope["error"]["message"]
+
+
+class KillingProcFS(ProcFS):
+    """The real /proc; the given lab processes are killed (and reaped) right before their
+    netns is first read, i.e. between the agent's cgroup scan and its netns read."""
+
+    def __init__(self, victims: list[subprocess.Popen[bytes]]) -> None:
+        super().__init__()
+        self.victims = {process.pid: process for process in victims}
+
+    def netns_inode(self, pid: int | str) -> int | None:
+        victim = self.victims.pop(int(pid), None)
+        if victim is not None:
+            victim.kill()
+            victim.wait()
+        return super().netns_inode(pid)
+
+
+def inspect_in_node(node: LabNode, request: InspectRequest, procfs: ProcFS) -> PodNetReport:
+    """inspect_pod in this process, from a thread inside the lab node's netns (as the agent runs)."""
+    fd = os.open(node.netns_path(node.plan.node_netns), os.O_RDONLY)
+    try:
+        return run_in_netns(fd, lambda: build_report(inspect_pod(request, procfs=procfs)))
+    finally:
+        os.close(fd)
+
+
+def test_a_container_that_exits_between_scan_and_netns_read_is_not_running(lab: Lab) -> None:
+    node = lab(PodSpec("racing", (SERVER, SIDECAR)))
+    sidecar = node.processes[-1]
+    report = inspect_in_node(node, request_for(node), KillingProcFS([sidecar]))
+    assert sidecar.returncode is not None  # it really died mid-inspect
+    by_name = {c.name: c for c in report.containers}
+    assert by_name["sidecar"].pids == [] and by_name["sidecar"].netns_inode is None
+    assert by_name["web"].pids and report.sandbox.source == "pause-process"
+    shared = next(c for c in report.checks if c.id == "shared-netns")
+    assert shared.status == "warn" and shared.summary.endswith("not running: sidecar")
+
+
+def test_a_pause_that_exits_mid_inspect_leaves_the_pinned_netns_and_the_containers(lab: Lab) -> None:
+    node = lab(PodSpec("nopause", (SERVER, SIDECAR)))
+    pause = node.processes[0]
+    report = inspect_in_node(node, request_for(node), KillingProcFS([pause]))
+    assert pause.returncode is not None
+    assert report.sandbox.source == "pinned-netns" and report.sandbox.pid is None
+    eth0 = next(i for i in report.interfaces if i.name == "eth0")
+    assert eth0.peer is not None and eth0.peer.confirmed
+    assert [(l.port, l.container) for l in report.listeners] == [(8080, "web")]
+
+
+def test_every_process_exiting_mid_inspect_is_the_node_error_of_a_pod_not_here(lab: Lab) -> None:
+    node = lab(PodSpec("gone", (SERVER, SIDECAR)))
+    with pytest.raises(NodeError, match="no process of pod .* exited while the agent looked") as caught:
+        inspect_in_node(node, request_for(node), KillingProcFS(list(node.processes)))
+    assert caught.value.exit_status == 3

@@ -18,8 +18,9 @@ from kubectl_podnet.cluster import bootstrap
 from kubectl_podnet.cluster.agent import AgentPod
 from kubectl_podnet.cluster.inspect import run_agent
 from kubectl_podnet.cluster.payload import Payload, build_payload
-from kubectl_podnet.errors import AgentError, NodeError
-from kubectl_podnet.model import InspectRequest
+from kubectl_podnet.cluster.manifests import CACHE_DIR
+from kubectl_podnet.errors import AgentError, ExitStatus, NodeError
+from kubectl_podnet.model import API_VERSION, RESULT_KIND, InspectRequest
 from tests.fakes import FakeCluster, running_agent_pod
 
 REQUEST = InspectRequest(pod_uid="0a1b2c3d-0000-4000-8000-00000000abcd")  # no such pod on this machine
@@ -133,3 +134,20 @@ def test_a_digest_that_is_not_a_sha256_is_refused_before_touching_the_cache(tmp_
     assert done.returncode == 2
     assert json.loads(done.stdout)["error"]["message"] == "the payload digest is not a sha256"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_script_body_retypes_none_of_the_constants_it_is_generated_with() -> None:
+    for value in ("64", "65", "podnet/v1", "PODNET1", "/var/cache/podnet", "AgentResult", "UsageError", "AgentError"):
+        assert value not in bootstrap.BODY, value
+    # and the generated script assigns each once, from the package's own constants
+    assert f"API_VERSION = {API_VERSION!r}\n" in bootstrap.SCRIPT and f"CACHE_DIR = {CACHE_DIR!r}\n" in bootstrap.SCRIPT
+
+
+def test_the_generated_script_answers_with_the_package_constants(tmp_path: Path) -> None:
+    cold = _boot(tmp_path, "run")
+    bad = _boot(tmp_path, "run", digest="f" * 63)
+    assert (cold.returncode, bad.returncode) == (bootstrap.NEED_PAYLOAD, ExitStatus.USAGE)
+    for done in (cold, bad):
+        answer = json.loads(done.stdout)
+        assert (answer["apiVersion"], answer["kind"], answer["exitCode"]) == (API_VERSION, RESULT_KIND, done.returncode)
+    assert json.loads(bad.stdout)["error"]["kind"] == "UsageError"

@@ -72,3 +72,8 @@ def test_the_agent_side_never_imports_the_cluster_cli_or_render_side() -> None:
                 assert not node.module.startswith(
                     ("kubectl_podnet.cluster", "kubectl_podnet.cli", "kubectl_podnet.render", "kubectl_podnet.lab")
                 ), (name, node.module)
+
+
+def test_the_netlink_parsers_do_no_io_and_import_no_pyroute2() -> None:
+    # read, then parse: node/netlink.py asks the kernel, node/rtnl.py only looks at messages
+    assert _modules()["node/rtnl.py"] <= {"__future__", "kubectl_podnet", "socket", "collections", "typing"}

@@ -16,6 +16,8 @@ def test_a_process_that_exited_reads_as_nothing() -> None:
     assert procfs.read(child.pid, "cgroup") is None
     assert procfs.read_bytes(child.pid, "cgroup") is None
     assert procfs.cmdline(child.pid) == []
+    assert procfs.comm(child.pid) is None
+    assert procfs.read(child.pid, "net/tcp") is None
     assert procfs.netns_inode(child.pid) is None
     assert procfs.socket_inodes(child.pid) == set()
 

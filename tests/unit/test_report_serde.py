@@ -6,6 +6,7 @@ import dataclasses
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -75,3 +76,44 @@ def test_a_missing_required_field_is_a_clear_error() -> None:
 def test_wrong_type_is_named_with_its_path() -> None:
     with pytest.raises(ValueError, match=r"InspectRequest.containers: expected a list"):
         from_json(InspectRequest, {"podUid": "x", "containers": "nope"})
+
+
+def _report_json() -> dict[str, Any]:
+    return to_json(build_report(healthy()))  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("bend", "message"),
+    [
+        (lambda d: d["checks"][0].update(status="bogus"),
+         r"PodNetReport.checks\[0\].status: expected one of 'pass', 'warn', 'fail', 'skip', got 'bogus'"),
+        (lambda d: d["interfaces"][1]["addresses"][0].update(family=9),
+         r"PodNetReport.interfaces\[1\].addresses\[0\].family: expected one of 4, 6, got 9"),
+        (lambda d: d["routes"][0].update(family="4"), r"routes\[0\].family: expected one of 4, 6, got '4'"),
+        (lambda d: d.update(verdict="maybe"), r"PodNetReport.verdict: expected one of 'pass', 'fail', got 'maybe'"),
+        (lambda d: d["sandbox"].update(source="docker"), r"sandbox.source: expected one of 'pause-process'"),
+        (lambda d: d["containers"][0].update(role="boss"), r"containers\[0\].role: expected one of 'app'"),
+        (lambda d: d["listeners"][0].update(port=True), r"listeners\[0\].port: expected int, got bool"),
+        (lambda d: d["sandbox"].update(pid="1"), r"sandbox.pid: expected int, got str"),
+        (lambda d: d["checks"][0].update(evidence=[1]), r"checks\[0\].evidence: expected an object, got list"),
+        (lambda d: d.update(nodeNetnsInode=None), r"nodeNetnsInode: expected int, got NoneType"),
+    ],
+)
+def test_a_value_outside_its_declared_type_is_refused_with_its_path(bend: Any, message: str) -> None:
+    data = _report_json()
+    bend(data)
+    with pytest.raises(ValueError, match=message):
+        from_json(PodNetReport, data)
+
+
+def test_literal_int_does_not_accept_a_bool_that_equals_it() -> None:
+    from kubectl_podnet.model import Address
+
+    assert from_json(Address, {"address": "::1", "prefixlen": 128, "family": 6, "scope": "host"}).family == 6
+    with pytest.raises(ValueError, match="family: expected one of 4, 6, got True"):
+        from_json(Address, {"address": "::1", "prefixlen": 128, "family": True, "scope": "host"})
+
+
+def test_an_int_is_accepted_where_a_float_is_declared() -> None:
+    request = from_json(InspectRequest, {"podUid": "x", "probeTimeout": 2})
+    assert request.probe_timeout == 2.0 and isinstance(request.probe_timeout, float)
