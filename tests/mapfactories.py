@@ -49,6 +49,8 @@ def sample_map() -> PodNetNodeMap:
         interfaces=[LO, routed_eth0], listeners=[], probes=[]))
     macvlan = Interface(ifindex=3, name="net1", kind="macvlan", mtu=1500, state="up", mac=None,
                         addresses=[Address("192.168.1.50", 24, 4, "global")], link_ifindex=2, link_netnsid=0)
+    second = Interface(ifindex=4, name="net2", kind="veth", mtu=1500, state="up", mac=None, link_ifindex=11,
+                       link_netnsid=0, peer=Peer(ifindex=11, name="mveth99cc", kind="veth", confirmed=True))
     multi_eth0 = dataclasses.replace(
         eth0(Peer(ifindex=9, name="veth99cc22dd", kind="veth", confirmed=True, master="cni0", master_kind="bridge")),
         addresses=[Address("10.244.1.7", 24, 4, "global")])
@@ -57,7 +59,7 @@ def sample_map() -> PodNetNodeMap:
                     pod_ips=["10.244.1.7"]),
         sandbox=Sandbox("pause-process", 4026532400, "/proc/6000/ns/net", pid=6000),
         containers=[container("multi", "e" * 64, 6010, 4026532400)],
-        interfaces=[LO, multi_eth0, macvlan], listeners=[], probes=[]))
+        interfaces=[LO, multi_eth0, macvlan, second], listeners=[], probes=[]))
     hostnet = build_report(healthy(
         pod=PodInfo(uid=uid(4), namespace="kube-system", name="agent", node="kind-worker", host_network=True,
                     pod_ips=["192.168.1.20"]),
@@ -79,6 +81,7 @@ def sample_map() -> PodNetNodeMap:
         host_veth(8, "veth77aa11bb", routes=["10.244.1.6/32"]),
         host_veth(9, "veth99cc22dd", master="cni0"),
         host_veth(10, "vethdeadbeef", master="cni0"),
+        host_veth(11, "mveth99cc"),
     ])
     return build_node_map("kind-worker", host, [routed, bridged, multi, hostnet, none],
                           [MapError("shop", "pending", "pod shop/pending on kind-worker has no running container")])

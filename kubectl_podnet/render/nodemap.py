@@ -223,9 +223,14 @@ def tree(node_map: PodNetNodeMap, glyphs: Glyphs = BOX) -> list[Branch]:
     children: list[Branch] = []
     for bridge, ports in found.bridges:
         children.append(Branch([link_text(bridge)], [_port(port, dot) for port in ports]))
-    if found.routed:
+    routed = [port for port in found.routed if port.link.routes]
+    if routed:
         children.append(Branch(["routed veths (no bridge: a host route per pod)"],
-                               [_port(port, dot) for port in found.routed]))
+                               [_port(port, dot) for port in routed]))
+    loose = [port for port in found.routed if not port.link.routes]
+    if loose:
+        children.append(Branch(["veths with no bridge and no route (an extra network, e.g. Multus)"],
+                               [_port(port, dot) for port in loose]))
     for port in found.macvlans:
         children.append(_port(port, dot, role=f"parent of {port.pods[0].wire.kind}"))
     if found.host_network:

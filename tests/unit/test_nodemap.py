@@ -68,10 +68,10 @@ def test_a_macvlan_is_wired_to_its_parent_only_when_the_pods_veth_proves_the_net
     node_map = sample_map()
     multi = next(r for r in node_map.pods if r.pod.name == "multi")
     assert [(w.host_link, w.pod_interface, w.kind) for w in pod_wires(multi, node_map.host)] == [
-        ("veth99cc22dd", "eth0", "veth"), ("ens3", "net1", "macvlan")]
+        ("veth99cc22dd", "eth0", "veth"), ("mveth99cc", "net2", "veth"), ("ens3", "net1", "macvlan")]
     # the macvlan's parent in some other netns (another nsid): ifindex 2 there is not our ens3
     other = [dataclasses.replace(i, link_netnsid=5) if i.kind == "macvlan" else i for i in multi.interfaces]
-    assert [w.kind for w in pod_wires(dataclasses.replace(multi, interfaces=other), node_map.host)] == ["veth"]
+    assert [w.kind for w in pod_wires(dataclasses.replace(multi, interfaces=other), node_map.host)] == ["veth", "veth"]
 
 
 def test_host_network_pods_have_no_wires_and_pods_are_ordered_by_namespace_and_name() -> None:

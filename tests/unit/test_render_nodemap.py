@@ -36,6 +36,9 @@ ens3 (uplink, device) 192.168.1.20/24 · default via 192.168.1.1
 │     <-veth pair-> eth0 10.244.1.6/24 · pod default/api · PASS
 │       containers api · pause pid 5000 · netns net:[4026532300]
 │       default via 10.244.1.1
+├─ veths with no bridge and no route (an extra network, e.g. Multus)
+│  └─ mveth99cc (host)
+│     <-veth pair-> net2 · pod shop/multi (its eth0 is drawn elsewhere)
 ├─ ens3 (parent of macvlan)
 │  <-macvlan on this link-> net1 192.168.1.50/24 · pod shop/multi (its eth0 is drawn elsewhere)
 ├─ node netns net:[4026531840] (hostNetwork pods: no veth)
@@ -71,6 +74,9 @@ ens3 (uplink, device) 192.168.1.20/24 - default via 192.168.1.1
 |     <-veth pair-> eth0 10.244.1.6/24 - pod default/api - PASS
 |       containers api - pause pid 5000 - netns net:[4026532300]
 |       default via 10.244.1.1
+|- veths with no bridge and no route (an extra network, e.g. Multus)
+|  `- mveth99cc (host)
+|     <-veth pair-> net2 - pod shop/multi (its eth0 is drawn elsewhere)
 |- ens3 (parent of macvlan)
 |  <-macvlan on this link-> net1 192.168.1.50/24 - pod shop/multi (its
 |    eth0 is drawn elsewhere)
