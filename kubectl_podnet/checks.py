@@ -13,6 +13,7 @@ from typing import Any
 
 from kubectl_podnet.model import (
     CheckResult,
+    ContainerFacts,
     Interface,
     Listener,
     NodeFacts,
@@ -69,10 +70,11 @@ def check_shared_netns(facts: NodeFacts) -> Verdict:
     if facts.pod.host_network:
         expected, what = facts.node_netns_inode, "the node's netns (hostNetwork)"
     running = [c for c in facts.containers if c.netns_inode is not None]
-    missing = [c.label for c in facts.containers if c.netns_inode is None]
+    missing = [_unchecked(c) for c in facts.containers if c.netns_inode is None and not _finished(c)]
     evidence = {
         "expected": _netns(expected),
         "containers": {c.label: _netns(c.netns_inode) for c in facts.containers},
+        "states": {c.label: c.status.text for c in facts.containers if c.status is not None},
     }
     if expected is None:
         return Verdict("fail", "no sandbox netns to compare with", evidence)
@@ -92,6 +94,16 @@ def check_shared_netns(facts: NodeFacts) -> Verdict:
     if missing:
         return Verdict("warn", summary + f"; not running: {', '.join(missing)}", evidence)
     return Verdict("pass", summary, evidence)
+
+
+def _finished(container: ContainerFacts) -> bool:
+    """An init or ephemeral container that ran and ended: nothing to check, nothing wrong."""
+    status = container.status
+    return container.role in ("init", "ephemeral") and status is not None and status.state == "terminated"
+
+
+def _unchecked(container: ContainerFacts) -> str:
+    return f"{container.label} ({container.status.text})" if container.status else container.label
 
 
 def primary_interface(interfaces: list[Interface]) -> Interface | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kubectl_podnet.errors import AgentError, NodeError, UsageError
+from kubectl_podnet.errors import AgentError, NodeError, NoPodProcess, UsageError
 from kubectl_podnet.model import PodNetReport
 from kubectl_podnet.serde import from_json
 
@@ -19,7 +19,7 @@ def parse_envelope(stdout: bytes | str, stderr: str, exit_code: int | None, wher
     last = text.splitlines()[-1] if text else ""
     try:
         envelope = json.loads(last)
-    except ValueError:
+    except (ValueError, RecursionError):
         detail = (stderr.strip() or text or "no output").splitlines()[-1][:300]
         raise AgentError(f"the agent in {where} gave no result (exit {exit_code}): {detail}") from None
     if not isinstance(envelope, dict) or envelope.get("kind") not in ("AgentResult", "AgentResultList"):
@@ -34,8 +34,9 @@ def report_from(envelope: dict[str, Any], where: str, node: str | None) -> PodNe
         message = str(error.get("message"))
         if error.get("kind") == "UsageError":
             raise UsageError(message)
-        if error.get("kind") == "NodeError":
-            raise NodeError(f"on node {node}: {message}" if node else message)
+        if error.get("kind") in ("NodeError", "NoPodProcess"):
+            kind = NoPodProcess if error.get("kind") == "NoPodProcess" else NodeError
+            raise kind(f"on node {node}: {message}" if node else message)
         raise AgentError(f"the agent in {where} failed: {message}")
     if envelope.get("report") is None:
         raise AgentError(f"the agent in {where} returned no report (exit {envelope.get('exitCode')})")

@@ -50,3 +50,15 @@ class ClusterError(PodnetError):
 
 class AgentError(PodnetError):
     """The agent DaemonSet is missing, not ready, or its exec failed."""
+
+
+class NoPodProcess(NodeError):
+    """The agent found no process of the pod: the client re-reads the pod to say why."""
+
+
+class AlreadyExists(ClusterError):
+    """A create answered 409 AlreadyExists: someone else created the object first."""
+
+
+class Conflict(ClusterError):
+    """A replace answered 409 Conflict: the object changed since it was read."""

@@ -20,12 +20,37 @@ Role = Literal["app", "init", "sidecar", "ephemeral", "unknown"]
 
 
 @dataclass(frozen=True)
+class ContainerState:
+    """A container's state as the API server reports it (`status.*ContainerStatuses[]`)."""
+
+    state: Literal["running", "waiting", "terminated", "unknown"]
+    reason: str | None = None  # waiting: CrashLoopBackOff, ImagePullBackOff...; terminated: Completed, Error...
+    exit_code: int | None = None  # terminated
+    last_exit_code: int | None = None  # waiting after a crash: how its last run ended
+    restart_count: int = 0
+
+    @property
+    def text(self) -> str:
+        """`waiting: CrashLoopBackOff, last exit code 1, 4 restarts`, as a person reads it."""
+        parts = [f"{self.state}: {self.reason}" if self.reason else self.state]
+        if self.exit_code is not None:
+            parts.append(f"exit code {self.exit_code}")
+        if self.last_exit_code is not None:
+            parts.append(f"last exit code {self.last_exit_code}")
+        if self.restart_count:
+            parts.append(f"{self.restart_count} restart{'s' if self.restart_count != 1 else ''}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
 class ContainerRef:
-    """A container the API server says the pod has; `id` is the runtime's 64-hex id."""
+    """A container the API server says the pod has; `id` is the runtime's 64-hex id
+    (empty for a container that has not run yet)."""
 
     id: str
     name: str | None = None
     role: Role = "app"
+    status: ContainerState | None = None  # None: not from the API (`node inspect --container`)
 
 
 @dataclass(frozen=True)
@@ -75,6 +100,7 @@ class ContainerFacts:
     command: str | None
     netns_inode: int | None
     cgroup_path: str | None
+    status: ContainerState | None = None  # the API's state; None when the request carried none
 
     @property
     def label(self) -> str:

@@ -1,5 +1,10 @@
 """A fake of our own ClusterPort (never of urllib3): the API as dicts in memory.
 
+Like the API server, and no more: `create` answers AlreadyExists for an object that
+exists, `replace` answers Conflict when the resourceVersion it carries is not the stored
+one, and each write stamps a new resourceVersion (and a uid on create). Whether an
+object is created, unchanged or configured is the agent manager's decision, never the fake's.
+
 Its `exec` does for real what the API server and kubelet would do with an exec: it runs
 the argv as a local process, optionally inside a netns (the lab node standing in for
 the agent pod's hostNetwork), feeds stdin and returns stdout, stderr and the exit code.
@@ -15,8 +20,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from kubectl_podnet.cluster.manifests import DEFAULT_IMAGE, REVISION_LABEL, SPEC_REVISION
 from kubectl_podnet.cluster.port import ExecResult
-from kubectl_podnet.errors import ClusterError
+from kubectl_podnet.errors import AlreadyExists, ClusterError, Conflict
 from kubectl_podnet.node.nsenter import enter_netns
 from kubectl_podnet.node.procfs import NETNS_DIR
 
@@ -31,8 +37,15 @@ class FakeCluster:
         self.execs: list[tuple[list[str], int]] = []  # argv, bytes of stdin
         self.netns = netns
         self.cache_dir = cache_dir
-        self.on_apply: Callable[[Obj], None] | None = None
+        self.on_write: Callable[[Obj], None] | None = None  # after each create or replace
+        self.before_write: Callable[[Obj], None] | None = None  # a racing writer, for tests
+        self.events: list[Obj] = []
         self.forbid_exec = False
+        self.writes: list[tuple[str, str]] = []  # (verb, kind)
+        self.reads: list[str] = []  # kinds read with `read`
+        self.forbidden_kinds: set[str] = set()  # RBAC: a user who may not read these
+        self.on_exec: Callable[[str], None] | None = None  # called with the pod name before an exec runs
+        self._version = 0
 
     # ---- reads -----------------------------------------------------------------------
     def read_pod(self, namespace: str, name: str) -> Obj:
@@ -51,22 +64,56 @@ class FakeCluster:
         ]
 
     def read(self, kind: str, namespace: str | None, name: str) -> Obj | None:
+        self.reads.append(kind)
+        if kind in self.forbidden_kinds:
+            raise ClusterError(f"{kind} {name}: forbidden")
         found = self.objects.get((kind, namespace, name))
         return copy.deepcopy(found) if found else None
 
-    def events_for(self, namespace: str, name: str) -> list[Obj]:
-        return []
+    def list_events(self, namespace: str, involved_kind: str, involved_name: str, reason: str) -> list[Obj]:
+        return [
+            copy.deepcopy(e) for e in self.events
+            if (e.get("metadata") or {}).get("namespace") == namespace and e.get("reason") == reason
+            and e["involvedObject"].get("kind") == involved_kind and e["involvedObject"].get("name") == involved_name
+        ]
 
     # ---- writes ----------------------------------------------------------------------
-    def apply(self, obj: Obj) -> str:
-        key = (obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"])
-        before = self.objects.get(key)
-        self.objects[key] = copy.deepcopy(obj)
-        if self.on_apply:
-            self.on_apply(obj)
-        if before is None:
-            return "created"
-        return "unchanged" if before == obj else "configured"
+    @staticmethod
+    def _key(obj: Obj) -> tuple[str, str | None, str]:
+        return obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"]
+
+    def _store(self, obj: Obj, verb: str) -> Obj:
+        self._version += 1
+        stored = copy.deepcopy(obj)
+        stored["metadata"]["resourceVersion"] = str(self._version)
+        self.objects[self._key(obj)] = stored
+        self.writes.append((verb, obj["kind"]))
+        if self.on_write:
+            self.on_write(stored)
+        return copy.deepcopy(stored)
+
+    def create(self, obj: Obj) -> Obj:
+        if self.before_write:
+            self.before_write(obj)
+        kind, _, name = key = self._key(obj)
+        if key in self.objects:
+            raise AlreadyExists(f"create {kind} {name}: AlreadyExists")
+        obj = copy.deepcopy(obj)
+        obj["metadata"]["uid"] = f"uid-{self._version + 1}"
+        return self._store(obj, "create")
+
+    def replace(self, obj: Obj) -> Obj:
+        if self.before_write:
+            self.before_write(obj)
+        kind, _, name = key = self._key(obj)
+        current = self.objects.get(key)
+        if current is None:
+            raise ClusterError(f"replace {kind} {name}: not found")
+        if obj["metadata"].get("resourceVersion") != current["metadata"]["resourceVersion"]:
+            raise Conflict(f"replace {kind} {name}: Conflict")
+        obj = copy.deepcopy(obj)
+        obj["metadata"]["uid"] = current["metadata"].get("uid")
+        return self._store(obj, "replace")
 
     def delete(self, kind: str, namespace: str | None, name: str) -> bool:
         removed = self.objects.pop((kind, namespace, name), None) is not None
@@ -85,6 +132,8 @@ class FakeCluster:
             raise ClusterError(f"exec in pod {namespace}/{pod}: forbidden")
         if (namespace, pod) not in self.pods:
             raise ClusterError(f"exec in pod {namespace}/{pod}: not found")
+        if self.on_exec:
+            self.on_exec(pod)
         self.execs.append((argv, len(stdin or b"")))
         netns = self.netns
 
@@ -97,15 +146,18 @@ class FakeCluster:
         # installed kubectl_podnet or pyroute2) out, so only the sent payload can be imported
         env.pop("PYTHONPATH", None)
         program = [sys.executable, "-I", "-S"] if argv[0] == "python3" else [argv[0]]
-        done = subprocess.run(
-            [*program, *argv[1:]],
-            input=stdin,
-            capture_output=True,
-            timeout=timeout,
-            preexec_fn=enter,
-            env=env,
-            check=False,
-        )
+        try:
+            done = subprocess.run(
+                [*program, *argv[1:]],
+                input=stdin,
+                capture_output=True,
+                timeout=timeout,
+                preexec_fn=enter,
+                env=env,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:  # what the real adapter's deadline says
+            raise ClusterError(f"exec in pod {namespace}/{pod}: no answer within {timeout:.0f}s") from exc
         return ExecResult(exit_code=done.returncode, stdout=done.stdout, stderr=done.stderr.decode(errors="replace"))
 
     # ---- helpers for tests -----------------------------------------------------------
@@ -113,9 +165,23 @@ class FakeCluster:
         self.pods[(pod["metadata"]["namespace"], pod["metadata"]["name"])] = copy.deepcopy(pod)
 
 
-def running_agent_pod(node: str, namespace: str = "podnet-system", name: str = "podnet-agent-x1") -> Obj:
+def running_agent_pod(
+    node: str, namespace: str = "podnet-system", name: str = "podnet-agent-x1", image: str = DEFAULT_IMAGE,
+    revision: int = SPEC_REVISION,
+) -> Obj:
+    """An agent pod as the DaemonSet's template makes it (its labels carry the spec revision)."""
     return {
-        "metadata": {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/name": "podnet-agent"}},
-        "spec": {"nodeName": node},
+        "metadata": {"name": name, "namespace": namespace,
+                     "labels": {"app.kubernetes.io/name": "podnet-agent", REVISION_LABEL: str(revision)}},
+        "spec": {"nodeName": node, "containers": [{"name": "agent", "image": image}]},
         "status": {"phase": "Running", "containerStatuses": [{"name": "agent", "ready": True, "state": {"running": {}}}]},
     }
+
+
+def pod_from(daemonset: Obj, node: str, name: str = "podnet-agent-x1") -> Obj:
+    """The pod the DaemonSet controller would make on `node` from this DaemonSet."""
+    template = daemonset["spec"]["template"]
+    pod = running_agent_pod(node, daemonset["metadata"]["namespace"], name)
+    pod["metadata"]["labels"] = dict(template["metadata"]["labels"])
+    pod["spec"]["containers"] = copy.deepcopy(template["spec"]["containers"])
+    return pod

@@ -17,20 +17,42 @@ app = typer.Typer(help="Manage the privileged node agent DaemonSet.", no_args_is
 def install(
     kubeconfig: Kubeconfig = None,
     context: Context = None,
-    agent_image: AgentImage = DEFAULTS["agent_image"],
+    agent_image: AgentImage = None,
     agent_namespace: AgentNamespace = DEFAULTS["agent_namespace"],
     print_only: Annotated[bool, typer.Option("--print-only", help="print the manifests, apply nothing")] = False,
 ) -> None:
-    """Install (or update) the agent DaemonSet."""
-    from kubectl_podnet.cluster.agent import AgentManager
-    from kubectl_podnet.cluster.manifests import agent_objects, render_yaml
+    """Install the agent DaemonSet, upgrade it, or switch its image (the one way to change it).
 
+    Without --agent-image an installed agent keeps its image.
+    """
+    from kubectl_podnet.cluster.agent import AgentManager
+    from kubectl_podnet.cluster.manifests import DEFAULT_IMAGE, agent_objects, render_yaml
+
+    agent_namespace, agent_image = cluster_opts.checked_agent(agent_namespace, agent_image)
     if print_only:
-        typer.echo(render_yaml(agent_objects(agent_namespace, agent_image)), nl=False)
+        typer.echo(render_yaml(agent_objects(agent_namespace, agent_image or DEFAULT_IMAGE)), nl=False)
         return
     manager = AgentManager(cluster_opts.connect(kubeconfig, context), agent_namespace, agent_image)
     for line in manager.install():
         typer.echo(line)
+
+
+@app.command("rbac")
+def rbac(
+    agent_namespace: AgentNamespace = DEFAULTS["agent_namespace"],
+    group: Annotated[str, typer.Option("--group", help="the group to bind (users or service accounts in it)")] = (
+        "podnet-inspectors"
+    ),
+) -> None:
+    """Print the least-privilege RBAC for users who only inspect (kubectl apply -f - it)."""
+    from kubectl_podnet.cluster.manifests import inspect_rbac_objects, render_yaml
+
+    agent_namespace, _ = cluster_opts.checked_agent(agent_namespace, None)
+    if not group.strip():
+        from kubectl_podnet.errors import UsageError
+
+        raise UsageError("--group must name a group")
+    typer.echo(render_yaml(inspect_rbac_objects(agent_namespace, group)), nl=False)
 
 
 @app.command("status")
@@ -42,6 +64,7 @@ def status(
     """Show the DaemonSet and its pods."""
     from kubectl_podnet.cluster.agent import AgentManager
 
+    cluster_opts.checked_agent(agent_namespace, None)
     for line in AgentManager(cluster_opts.connect(kubeconfig, context), agent_namespace).status():
         typer.echo(line)
 
@@ -56,6 +79,7 @@ def uninstall(
     """Remove every object the plugin created, and wait until they are gone."""
     from kubectl_podnet.cluster.agent import AgentManager
 
+    cluster_opts.checked_agent(agent_namespace, None)
     progress = ProgressLine()
     try:
         done = AgentManager(cluster_opts.connect(kubeconfig, context), agent_namespace, progress=progress).uninstall(timeout)

@@ -12,15 +12,34 @@ from kubectl_podnet.cluster.port import ClusterPort
 Kubeconfig = Annotated[Optional[str], typer.Option("--kubeconfig", help="path to the kubeconfig file")]
 Context = Annotated[Optional[str], typer.Option("--context", help="kubeconfig context to use")]
 AgentImage = Annotated[
-    str, typer.Option("--agent-image", help="Python >= 3.11 image for the agent (a mirror, air-gapped)")
+    Optional[str],
+    typer.Option(
+        "--agent-image",
+        help="Python >= 3.11 image for the agent (a mirror, air-gapped); default: the installed agent's, "
+        f"else {DEFAULT_IMAGE}",
+        show_default=False,
+    ),
 ]
 AgentNamespace = Annotated[str, typer.Option("--agent-namespace", help="namespace of the agent DaemonSet")]
 
-DEFAULTS = {"agent_image": DEFAULT_IMAGE, "agent_namespace": DEFAULT_NAMESPACE}
+DEFAULTS = {"agent_namespace": DEFAULT_NAMESPACE}
 
 
-def connect(kubeconfig: str | None, context: str | None) -> ClusterPort:
-    """The real cluster; tests swap this one function for a fake of the same port."""
-    from kubectl_podnet.cluster.kube import KubeCluster
+def checked_agent(agent_namespace: str, agent_image: str | None) -> tuple[str, str | None]:
+    """The agent options, refused in one line when they break the API's rules."""
+    from kubectl_podnet.cluster import names
 
-    return KubeCluster(kubeconfig=kubeconfig, context=context)
+    names.namespace(agent_namespace, "--agent-namespace")
+    if agent_image is not None:
+        names.image_reference(agent_image)
+    return agent_namespace, agent_image
+
+
+def connect(kubeconfig: str | None, context: str | None, timeout: float | None = None) -> ClusterPort:
+    """The real cluster; tests swap this one function for a fake of the same port.
+
+    Each API call waits at most `timeout` (capped at the adapter's own 20 s), once."""
+    from kubectl_podnet.cluster.kube import REQUEST_TIMEOUT, KubeCluster
+
+    limit = REQUEST_TIMEOUT if timeout is None else min(timeout, REQUEST_TIMEOUT)
+    return KubeCluster(kubeconfig=kubeconfig, context=context, request_timeout=limit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from typing import TextIO
 
 _ELAPSED = re.compile(r"\s*\(\d+s\)$")
@@ -16,8 +17,13 @@ class ProgressLine:
         self.tty = self.stream.isatty()
         self.last = ""
         self.open = False
+        self._lock = threading.Lock()  # nodes report from parallel threads
 
     def __call__(self, message: str) -> None:
+        with self._lock:
+            self._show(message)
+
+    def _show(self, message: str) -> None:
         # a log gets a line when the news changes, not every second of the same wait
         key = message if self.tty else _ELAPSED.sub("", message)
         if self.quiet or key == self.last:

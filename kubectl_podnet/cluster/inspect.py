@@ -1,12 +1,17 @@
 """`kubectl podnet inspect`: resolve pods, reach their nodes' agents, get reports back.
 
 Pods are grouped by node and each node's agent is asked once for all of its pods (one
-exec; the agent's start-up, ~0.3 s, is paid once per node, not once per pod).
+exec; the agent's start-up, ~0.3 s, is paid once per node, not once per pod). Nodes run
+in parallel, at most `max_parallel` at a time, each within its own `timeout` (the wait for
+its agent and the exec together), so a dead or slow node costs its own pods an error
+each and never holds up the others.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -17,7 +22,7 @@ from kubectl_podnet.cluster.payload import Payload, build_payload
 from kubectl_podnet.cluster.pod import inspect_request
 from kubectl_podnet.cluster.port import ClusterPort, Obj
 from kubectl_podnet.envelope import parse_envelope, report_from
-from kubectl_podnet.errors import AgentError, ClusterError, PodnetError
+from kubectl_podnet.errors import AgentError, ClusterError, NoPodProcess, PodnetError
 from kubectl_podnet.model import InspectRequest, PodNetReport
 from kubectl_podnet.serde import to_json
 
@@ -65,19 +70,26 @@ def run_agent(
     request_json = json.dumps([to_json(r) for r in requests], separators=(",", ":"))
     where = f"pod {agent.namespace}/{agent.name}"
     envelope, sent = exec_agent(cluster, agent, request_json, timeout, progress, payload or build_payload())
+    return AgentRun(outcomes=outcomes_from(envelope, len(requests), where, agent.node), sent_payload=sent)
+
+
+def outcomes_from(envelope: dict[str, Any], expected: int, where: str, node: str | None) -> list[Outcome]:
+    """A batch answer: one report or error per request, or the whole batch's error raised. Pure."""
     if envelope.get("kind") != "AgentResultList":
-        report_from(envelope, where, agent.node)  # a whole-batch failure: raises it
-        raise ClusterError(f"the agent in {where} answered one result for {len(requests)} requests")
-    items = envelope.get("items") or []
-    if len(items) != len(requests):
-        raise ClusterError(f"the agent in {where} answered {len(items)} results for {len(requests)} requests")
+        report_from(envelope, where, node)  # a whole-batch failure: raises it
+        raise AgentError(f"the agent in {where} answered one result for {expected} requests")
+    items = envelope.get("items")
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise AgentError(f"the agent in {where} answered an AgentResultList without a list of results")
+    if len(items) != expected:
+        raise AgentError(f"the agent in {where} answered {len(items)} results for {expected} requests")
     outcomes: list[Outcome] = []
     for item in items:
         try:
-            outcomes.append(report_from(item, where, agent.node))
+            outcomes.append(report_from(item, where, node))
         except PodnetError as exc:
             outcomes.append(exc)
-    return AgentRun(outcomes=outcomes, sent_payload=sent)
+    return outcomes
 
 
 def run_agent_on(
@@ -116,6 +128,47 @@ def select_pods(cluster: ClusterPort, namespace: str, names: list[str], selector
     return found
 
 
+MAX_PARALLEL = 8
+
+
+def why_no_process(cluster: ClusterPort, pod: Obj, error: NoPodProcess) -> PodnetError:
+    """The agent found no process of the pod: re-read it and say what happened to it."""
+    meta = pod["metadata"]
+    where = f"pod {meta.get('namespace')}/{meta['name']}"
+    try:
+        now = cluster.read_pod(meta.get("namespace") or "", meta["name"])
+    except ClusterError as exc:
+        if exc.message.endswith("not found"):
+            return ClusterError(f"{where} was deleted during the inspect")
+        return error
+    if now["metadata"].get("uid") != meta.get("uid"):
+        return ClusterError(
+            f"{where} was recreated under a new uid during the inspect ({meta.get('uid')} is gone, "
+            f"{now['metadata'].get('uid')} replaced it)", hint="rerun to inspect the new one"
+        )
+    try:
+        inspect_request(now)
+    except ClusterError as exc:  # not running (yet, or any more), or finished
+        return ClusterError(f"{exc.message}; the agent found none of its processes")
+    return error  # it runs, by the API: the agent cannot see it (not in the host PID namespace?)
+
+
+def _inspect_node(
+    cluster: ClusterPort, agents: AgentManager, node: str, batch: list[tuple[int, InspectRequest, Obj]],
+    timeout: float, install: bool, progress: Progress,
+) -> list[Outcome]:
+    """One node's pods, within `timeout` for the agent wait and the exec together."""
+    deadline = time.monotonic() + timeout
+    try:
+        agent = agents.ensure_on(node, timeout, install)
+        left = max(1.0, deadline - time.monotonic())
+        answers: list[Outcome] = run_agent_on(cluster, agents, agent, [r for _, r, _ in batch], left, progress).outcomes
+    except PodnetError as exc:
+        return [exc] * len(batch)
+    return [why_no_process(cluster, pod, answer) if isinstance(answer, NoPodProcess) else answer
+            for (_, _, pod), answer in zip(batch, answers)]
+
+
 def inspect_pods(
     cluster: ClusterPort,
     namespace: str,
@@ -125,11 +178,12 @@ def inspect_pods(
     timeout: float,
     install: bool,
     progress: Progress,
+    max_parallel: int = MAX_PARALLEL,
 ) -> list[PodOutcome]:
     """Every pod asked for, in order, each with its report or its own error."""
     pods: list[tuple[str, str]] = []
     outcomes: dict[int, Outcome] = {}
-    by_node: dict[str, list[tuple[int, InspectRequest]]] = {}
+    by_node: dict[str, list[tuple[int, InspectRequest, Obj]]] = {}
     for pod in select_pods(cluster, namespace, names, selector):
         index = len(pods)
         if isinstance(pod, PodOutcome):
@@ -142,14 +196,12 @@ def inspect_pods(
         except PodnetError as exc:
             outcomes[index] = exc
             continue
-        by_node.setdefault(request.node or "", []).append((index, request))
-    for node, batch in by_node.items():
-        try:
-            agent = agents.ensure_on(node, timeout, install)
-            answers: list[Outcome] = run_agent_on(cluster, agents, agent, [r for _, r in batch], timeout, progress).outcomes
-        except PodnetError as exc:
-            answers = [exc] * len(batch)
-        outcomes.update((index, answer) for (index, _), answer in zip(batch, answers))
+        by_node.setdefault(request.node or "", []).append((index, request, pod))
+    with ThreadPoolExecutor(max_workers=max(1, min(max_parallel, len(by_node) or 1))) as pool:
+        futures = [(batch, pool.submit(_inspect_node, cluster, agents, node, batch, timeout, install, progress))
+                   for node, batch in by_node.items()]
+        for batch, future in futures:
+            outcomes.update((index, answer) for (index, _, _), answer in zip(batch, future.result()))
     return [PodOutcome(ns, name, outcomes[index]) for index, (ns, name) in enumerate(pods)]
 
 

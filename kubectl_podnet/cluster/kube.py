@@ -13,21 +13,23 @@ import json
 import os
 import time
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+import urllib3
+import yaml
 from kubernetes import config
 from kubernetes.client.api_client import ApiClient
 from kubernetes.client.configuration import Configuration
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.stream.ws_client import websocket_call
+from websocket import WebSocketException, setdefaulttimeout
 
-from kubectl_podnet.cluster.manifests import spec_hash
 from kubectl_podnet.cluster.port import ExecResult, Obj
-from kubectl_podnet.errors import ClusterError, PodnetError, UsageError
+from kubectl_podnet.errors import AlreadyExists, ClusterError, Conflict, PodnetError, UsageError
 
 _CHUNK = 256 * 1024  # larger websocket frames get the connection reset
-_TIMEOUT = 20
+REQUEST_TIMEOUT = 20.0  # one API call, connect and read each; never retried behind our back
 # kind -> (collection path with {namespace} when namespaced)
 _PATHS = {
     "Namespace": "/api/v1/namespaces",
@@ -38,20 +40,28 @@ _PATHS = {
 }
 
 
-def _message(body: bytes | str | None) -> str:
+def _status(body: bytes | str | None) -> dict[str, Any]:
     try:
-        return str(json.loads(body or b"{}").get("message", ""))
-    except (ValueError, AttributeError):
-        return (body.decode(errors="replace") if isinstance(body, bytes) else body or "").strip()[:200]
+        found = json.loads(body or b"{}")
+    except (ValueError, RecursionError):
+        return {"message": (body.decode(errors="replace") if isinstance(body, bytes) else body or "").strip()[:200]}
+    return found if isinstance(found, dict) else {}
 
 
-def _status_error(status: int, message: str, what: str) -> PodnetError:
+def _message(body: bytes | str | None) -> str:
+    return str(_status(body).get("message", ""))
+
+
+def _status_error(status: int, message: str, what: str, reason: str = "") -> PodnetError:
     if status == 404:
         return ClusterError(f"{what}: not found", hint=message or None)
     if status == 403:
         return ClusterError(f"{what}: forbidden", hint=message or None)
     if status == 401:
         return ClusterError(f"{what}: unauthorized (are your kubeconfig credentials valid?)")
+    if status == 409:
+        kind = AlreadyExists if reason == "AlreadyExists" else Conflict
+        return kind(f"{what}: {reason or 'conflict'}", hint=message or None)
     return ClusterError(f"{what}: API error {status} {message}".strip())
 
 
@@ -65,10 +75,78 @@ def _handshake_error(reason: str, what: str) -> PodnetError:
     return ClusterError(f"{what}: {reason.splitlines()[0] if reason else 'failed'}")
 
 
+def transport_problem(exc: BaseException, server: str, ca: str, timeout: float) -> str:
+    """Why a request never got an HTTP answer, in words a user can act on. Pure."""
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__ or getattr(cause, "reason", None)
+        cause = cause if isinstance(cause, BaseException) else None
+    text = " ".join(str(c) for c in chain)
+    host = urlsplit(server).hostname or server
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        detail = text.split("certificate verify failed:", 1)[-1].split("(_ssl.c", 1)[0].strip(" ')\"")
+        detail = detail.rstrip('.') or 'certificate verify failed'
+        return f"TLS verification of {server} failed ({detail}; name checked: {host}; CA: {ca})"
+    if any(isinstance(c, ConnectionRefusedError) for c in chain) or "Connection refused" in text:
+        return f"connection to {server} refused (is the API server running, and is this the right address?)"
+    if any(isinstance(c, urllib3.exceptions.NameResolutionError) for c in chain) or "Name or service not known" in text:
+        return f"cannot resolve the host name {host} of {server}"
+    if any(isinstance(c, (urllib3.exceptions.TimeoutError, TimeoutError)) for c in chain) or "timed out" in text:
+        return f"{server} did not answer within {timeout:g}s (timed out)"
+    if any(isinstance(c, urllib3.exceptions.SSLError) for c in chain) or "SSL" in text:
+        return f"TLS handshake with {server} failed: {str(chain[-1]).splitlines()[0][:200]}"
+    return f"cannot reach the API server at {server}: {str(chain[-1]).splitlines()[0][:200] or type(chain[-1]).__name__}"
+
+
+def _kubeconfig_files(kubeconfig: str | None) -> list[str]:
+    if kubeconfig is not None:
+        return [kubeconfig]
+    listed = os.environ.get("KUBECONFIG")
+    paths = [p for p in listed.split(os.pathsep) if p] if listed else [os.path.expanduser("~/.kube/config")]
+    return [p for p in paths if os.path.exists(p)]
+
+
+def read_kubeconfig(path: str) -> dict[str, Any]:
+    """One kubeconfig file as a mapping, or a UsageError naming the file and what is wrong."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            loaded = yaml.safe_load(handle)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"kubeconfig {path} cannot be read: {exc}") from exc
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise UsageError(f"kubeconfig {path} is not YAML: {problem}{line}") from exc
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise UsageError(f"kubeconfig {path} is not a kubeconfig: a YAML mapping with clusters, users and contexts")
+    return loaded
+
+
+def _ca_of(configs: list[dict[str, Any]], server: str) -> str:
+    """Where the CA that verifies `server` comes from, as a user would look for it."""
+    for loaded in configs:
+        for entry in loaded.get("clusters") or []:
+            cluster = (entry or {}).get("cluster") or {} if isinstance(entry, dict) else {}
+            if isinstance(cluster, dict) and cluster.get("server") == server:
+                if cluster.get("certificate-authority"):
+                    return str(cluster["certificate-authority"])
+                if cluster.get("certificate-authority-data"):
+                    return f"certificate-authority-data of cluster {entry.get('name')!r} in the kubeconfig"
+    return "the system's CA bundle"
+
+
 class KubeCluster:
-    def __init__(self, kubeconfig: str | None = None, context: str | None = None) -> None:
+    def __init__(
+        self, kubeconfig: str | None = None, context: str | None = None, request_timeout: float = REQUEST_TIMEOUT
+    ) -> None:
         if kubeconfig is not None and not os.path.isfile(kubeconfig):
             raise UsageError(f"kubeconfig {kubeconfig} does not exist")
+        configs = [read_kubeconfig(path) for path in _kubeconfig_files(kubeconfig)]
         configuration = Configuration()
         try:
             config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
@@ -77,10 +155,16 @@ class KubeCluster:
             if context and "context" in text.lower():
                 raise UsageError(f"context {context!r} is not in the kubeconfig") from exc
             raise ClusterError(f"cannot load a kubeconfig: {text}", hint="set KUBECONFIG or pass --kubeconfig") from exc
+        # urllib3 retries a failed connection 3 times by default, each with the full timeout;
+        # we say what went wrong after one attempt instead
+        configuration.retries = False
         self.default_namespace = self._context_namespace(kubeconfig, context)
         self.configuration = configuration
+        self.request_timeout = request_timeout
+        setdefaulttimeout(request_timeout)  # the exec websocket's connect and handshake
         self.api = ApiClient(configuration)
-        self.server = configuration.host
+        self.server = str(configuration.host)
+        self.ca = _ca_of(configs, self.server)
 
     @staticmethod
     def _context_namespace(kubeconfig: str | None, context: str | None) -> str:
@@ -103,22 +187,35 @@ class KubeCluster:
         )
         return method, url, headers, body
 
+    def _unreachable(self, exc: BaseException) -> ClusterError:
+        return ClusterError(transport_problem(exc, self.server, self.ca, self.request_timeout))
+
     def _request(self, method: str, path: str, what: str, query: list[tuple[str, Any]] | None = None,
                  body: Obj | None = None, missing_ok: bool = False) -> Obj | None:
         try:
             prepared = self._prepare(method, path, query, body)
             response = self.api.call_api(*prepared[:2], header_params=prepared[2], body=prepared[3],
-                                         _request_timeout=_TIMEOUT)
+                                         _request_timeout=self.request_timeout)
             data = response.read()
         except ApiException as exc:
-            raise _status_error(exc.status or 0, _message(exc.body), what) from exc
-        except Exception as exc:  # urllib3 / socket / TLS: the server is not reachable
-            raise ClusterError(f"cannot reach the API server at {self.server}: {exc.__class__.__name__}") from exc
+            if not exc.status:  # the client wraps TLS failures as a status-0 ApiException
+                raise self._unreachable(exc) from exc
+            status = _status(exc.body)
+            raise _status_error(exc.status, str(status.get("message", "")), what, str(status.get("reason", ""))) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._unreachable(exc) from exc
         if response.status == 404 and missing_ok:
             return None
         if response.status >= 400:
-            raise _status_error(response.status, _message(data), what)
-        return dict(json.loads(data)) if data else {}
+            status = _status(data)
+            raise _status_error(response.status, str(status.get("message", "")), what, str(status.get("reason", "")))
+        try:
+            found = json.loads(data) if data else {}
+        except (ValueError, RecursionError) as exc:
+            raise ClusterError(f"{what}: {self.server} answered something that is not JSON") from exc
+        if not isinstance(found, dict):
+            raise ClusterError(f"{what}: {self.server} answered JSON that is not an object")
+        return found
 
     @staticmethod
     def _path(kind: str, namespace: str | None, name: str | None = None) -> str:
@@ -138,29 +235,28 @@ class KubeCluster:
         found = self._request("GET", path, f"pods in {namespace or 'every namespace'}", query) or {}
         return list(found.get("items") or [])
 
-    def events_for(self, namespace: str, name: str) -> list[Obj]:
-        query = [("fieldSelector", f"involvedObject.name={name}")]
-        found = self._request("GET", self._path("Event", namespace), f"events of {name}", query) or {}
+    def list_events(self, namespace: str, involved_kind: str, involved_name: str, reason: str) -> list[Obj]:
+        selector = f"involvedObject.kind={involved_kind},involvedObject.name={involved_name},reason={reason}"
+        found = self._request("GET", self._path("Event", namespace), f"events of {involved_kind} {involved_name}",
+                              [("fieldSelector", selector)]) or {}
         return list(found.get("items") or [])
 
     def read(self, kind: str, namespace: str | None, name: str) -> Obj | None:
         return self._request("GET", self._path(kind, namespace, name), f"{kind} {name}", missing_ok=True)
 
-    def apply(self, obj: Obj) -> str:
-        """Create, or replace when the spec hash annotation differs; say what happened."""
-        kind, meta = obj["kind"], obj["metadata"]
-        name, namespace = meta["name"], meta.get("namespace")
-        desired: Obj = json.loads(json.dumps(obj))
-        current = self.read(kind, namespace, name)
-        what = f"{kind} {name}"
-        if current is None:
-            self._request("POST", self._path(kind, namespace), what, body=desired)
-            return "created"
-        if spec_hash(desired) is not None and spec_hash(current) == spec_hash(desired):
-            return "unchanged"
-        desired["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-        self._request("PUT", self._path(kind, namespace, name), what, body=desired)
-        return "configured"
+    def create(self, obj: Obj) -> Obj:
+        meta = obj["metadata"]
+        created = self._request("POST", self._path(obj["kind"], meta.get("namespace")), f"create {obj['kind']} {meta['name']}",
+                                body=obj)
+        assert created is not None
+        return created
+
+    def replace(self, obj: Obj) -> Obj:
+        meta = obj["metadata"]
+        path = self._path(obj["kind"], meta.get("namespace"), meta["name"])
+        replaced = self._request("PUT", path, f"replace {obj['kind']} {meta['name']}", body=obj)
+        assert replaced is not None
+        return replaced
 
     def delete(self, kind: str, namespace: str | None, name: str) -> bool:
         found = self._request("DELETE", self._path(kind, namespace, name), f"delete {kind} {name}", missing_ok=True)
@@ -177,8 +273,11 @@ class KubeCluster:
         _, url, headers, _ = self._prepare("GET", self._path("Pod", namespace, pod) + "/exec", query, None, "*/*")
         try:
             ws = websocket_call(self.configuration, "GET", url, headers=headers, _preload_content=False, binary=True)
-        except ApiException as exc:  # the websocket handshake was refused
-            raise _handshake_error(str(exc.reason or ""), what) from exc
+        except ApiException as exc:  # the websocket handshake was refused, or never happened
+            reason = str(exc.reason or "")
+            if reason.startswith("Handshake status"):
+                raise _handshake_error(reason, what) from exc
+            raise ClusterError(f"{what}: {transport_problem(exc, self.server, self.ca, self.request_timeout)}") from exc
         out, err = bytearray(), bytearray()
         try:
             if stdin is not None:
@@ -201,9 +300,7 @@ class KubeCluster:
                 code: int | None = ws.returncode
             except (KeyError, IndexError, TypeError, ValueError, AttributeError):
                 code = None  # the status channel was lost: the agent's envelope carries its code
-        except PodnetError:
-            raise
-        except Exception as exc:  # websocket closed under us: the pod went away mid-exec
+        except (WebSocketException, OSError) as exc:  # closed under us: the pod or its node went away mid-exec
             raise ClusterError(f"{what}: connection lost ({exc.__class__.__name__}: {exc})") from exc
         finally:
             ws.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl_podnet.errors import ClusterError
-from kubectl_podnet.model import ContainerRef, InspectRequest, Role
+from kubectl_podnet.model import ContainerRef, ContainerState, InspectRequest, Role
 
 Obj = dict[str, Any]
 
@@ -17,10 +17,27 @@ def _strip_runtime(container_id: str) -> str:
     return container_id.split("://", 1)[-1]
 
 
-def running_containers(pod: Obj) -> list[ContainerRef]:
-    """Containers with a running process: app, native sidecars, ephemeral; not finished inits."""
+def container_state(entry: Obj | None) -> ContainerState:
+    """One entry of `status.*ContainerStatuses` as a ContainerState."""
+    if entry is None:
+        return ContainerState("waiting", reason="no status yet")
+    state, restarts = entry.get("state") or {}, int(entry.get("restartCount") or 0)
+    if "running" in state and entry.get("containerID"):
+        return ContainerState("running", restart_count=restarts)
+    if "terminated" in state:
+        ended = state["terminated"] or {}
+        return ContainerState("terminated", ended.get("reason"), ended.get("exitCode"), restart_count=restarts)
+    if "waiting" in state or "running" in state:
+        last = ((entry.get("lastState") or {}).get("terminated") or {}).get("exitCode")
+        reason = (state.get("waiting") or {}).get("reason") or ("starting" if "running" in state else None)
+        return ContainerState("waiting", reason, last_exit_code=last, restart_count=restarts)
+    return ContainerState("unknown", restart_count=restarts)
+
+
+def pod_containers(pod: Obj) -> list[ContainerRef]:
+    """Every container of the spec, in its order (init, app, ephemeral), each with its state;
+    a status the spec does not name (a race with an update) comes after its group."""
     spec, status = pod.get("spec", {}), pod.get("status", {})
-    sidecars = {c["name"] for c in spec.get("initContainers", []) if c.get("restartPolicy") == "Always"}
     groups: list[tuple[str, str, Role | None]] = [
         ("initContainerStatuses", "initContainers", None),
         ("containerStatuses", "containers", "app"),
@@ -28,14 +45,20 @@ def running_containers(pod: Obj) -> list[ContainerRef]:
     ]
     refs = []
     for key, spec_key, role in groups:
-        # the API sorts statuses by name; people think in the order of the spec
-        order = {c["name"]: i for i, c in enumerate(spec.get(spec_key) or [])}
-        for entry in sorted(status.get(key) or [], key=lambda e: order.get(e["name"], len(order))):
-            if "running" not in (entry.get("state") or {}) or not entry.get("containerID"):
-                continue
-            kind: Role = role or ("sidecar" if entry["name"] in sidecars else "init")
-            refs.append(ContainerRef(id=_strip_runtime(entry["containerID"]), name=entry["name"], role=kind))
+        specs = {c["name"]: c for c in spec.get(spec_key) or [] if isinstance(c, dict) and c.get("name")}
+        entries = {e["name"]: e for e in status.get(key) or [] if isinstance(e, dict) and e.get("name")}
+        for name in [*specs, *(n for n in entries if n not in specs)]:
+            entry = entries.get(name)
+            sidecar = (specs.get(name) or {}).get("restartPolicy") == "Always"
+            kind: Role = role or ("sidecar" if sidecar else "init")
+            refs.append(ContainerRef(id=_strip_runtime((entry or {}).get("containerID") or ""), name=name, role=kind,
+                                     status=container_state(entry)))
     return refs
+
+
+def running_containers(pod: Obj) -> list[ContainerRef]:
+    """Containers with a running process: app, native sidecars, ephemeral; not finished inits."""
+    return [ref for ref in pod_containers(pod) if ref.status is not None and ref.status.state == "running"]
 
 
 def _pending_reason(pod: Obj) -> str:
@@ -54,8 +77,8 @@ def inspect_request(pod: Obj, probe_timeout: float = 0.5) -> InspectRequest:
         raise ClusterError(f"{where} is {phase or 'Pending'} and not scheduled: {_pending_reason(pod)}")
     if phase in ("Succeeded", "Failed"):
         raise ClusterError(f"{where} has finished ({phase}); its network namespace is gone")
-    refs = running_containers(pod)
-    if not refs:
+    refs = pod_containers(pod)
+    if not any(ref.status is not None and ref.status.state == "running" for ref in refs):
         waiting = [
             f"{c['name']}: {(c.get('state') or {}).get('waiting', {}).get('reason', 'not running')}"
             for c in status.get("containerStatuses") or []
@@ -64,7 +87,7 @@ def inspect_request(pod: Obj, probe_timeout: float = 0.5) -> InspectRequest:
     uid = (meta.get("annotations") or {}).get(CONFIG_HASH) or meta["uid"]
     return InspectRequest(
         pod_uid=uid,
-        containers=refs,
+        containers=refs,  # all of them: the agent reports the ones not running with their state
         pod_ips=[entry["ip"] for entry in status.get("podIPs") or [] if entry.get("ip")]
         or ([status["podIP"]] if status.get("podIP") else []),
         namespace=meta.get("namespace"),

@@ -3,6 +3,10 @@
 The real adapter (`kube.py`) is the only module that imports the `kubernetes` client;
 tests use a fake of this Protocol, never a mocked urllib3. Payloads are raw API dicts
 in the server's camelCase, as `kubectl get -o json` prints them.
+
+The port moves objects and decides nothing: `create` and `replace` are the API's own
+verbs (a 409 comes back as `AlreadyExists` or `Conflict`), and whether an object is
+created, unchanged or configured is decided by the agent manager, in pure code.
 """
 
 from __future__ import annotations
@@ -29,11 +33,13 @@ class ClusterPort(Protocol):
 
     def read(self, kind: str, namespace: str | None, name: str) -> Obj | None: ...
 
-    def apply(self, obj: Obj) -> str: ...  # "created" | "configured" | "unchanged"
+    def create(self, obj: Obj) -> Obj: ...  # the stored object; AlreadyExists on 409
+
+    def replace(self, obj: Obj) -> Obj: ...  # obj carries the resourceVersion read; Conflict on 409
 
     def delete(self, kind: str, namespace: str | None, name: str) -> bool: ...
 
-    def events_for(self, namespace: str, name: str) -> list[Obj]: ...
+    def list_events(self, namespace: str, involved_kind: str, involved_name: str, reason: str) -> list[Obj]: ...
 
     def exec(
         self, namespace: str, pod: str, container: str, argv: list[str], stdin: bytes | None, timeout: float

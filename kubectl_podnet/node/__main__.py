@@ -42,7 +42,7 @@ def run(request_text: str) -> tuple[int, dict[str, object]]:
     NodeMapRequest (an object with `pods`: the batch plus the node's own view, for the map)."""
     try:
         data = json.loads(request_text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than json can read
         code = int(ExitStatus.USAGE)
         return code, envelope(code, None, {"kind": UsageError.__name__, "message": f"bad agent request: {exc}"})
     if isinstance(data, dict) and "pods" in data:

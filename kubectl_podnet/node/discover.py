@@ -105,6 +105,7 @@ def split_sandbox(
                 command=_command(procfs, pids[0]) if pids else None,
                 netns_inode=group.netns_inode if group else None,
                 cgroup_path=group.path if group else None,
+                status=ref.status,
             )
         )
     return containers, pauses

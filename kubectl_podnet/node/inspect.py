@@ -12,7 +12,7 @@ import ipaddress
 import os
 import re
 
-from kubectl_podnet.errors import NodeError, UsageError
+from kubectl_podnet.errors import NoPodProcess, UsageError
 from kubectl_podnet.model import (
     ContainerFacts,
     InspectRequest,
@@ -39,7 +39,8 @@ def validate(request: InspectRequest) -> None:
     if not _UID.match(request.pod_uid):
         raise UsageError(f"pod uid {request.pod_uid!r} is not a lowercase UUID (or a static pod's 32-hex config hash)")
     for ref in request.containers:
-        if not _CONTAINER_ID.match(ref.id):
+        not_run_yet = ref.id == "" and ref.status is not None and ref.status.state != "running"
+        if not (_CONTAINER_ID.match(ref.id) or not_run_yet):
             raise UsageError(f"container id {ref.id!r} is not 64 lowercase hex digits (strip 'containerd://')")
     for address in request.pod_ips:
         try:
@@ -117,13 +118,13 @@ def inspect_pod(
     node_inode = os.stat("/proc/thread-self/ns/net").st_ino  # the agent runs in the node netns
     groups = scan_pod(procfs, request.pod_uid)
     if not groups:
-        raise NodeError(
+        raise NoPodProcess(
             f"no process of pod {request.pod_uid} on this node",
             hint="is the pod running here, and is the agent in the host PID namespace?",
         )
     containers, pauses = split_sandbox(procfs, groups, request.containers)
     if not any(group.pids for group in groups.values()):
-        raise NodeError(
+        raise NoPodProcess(
             f"no process of pod {request.pod_uid} on this node",
             hint="the ones found exited while the agent looked: was the pod deleted or restarted?",
         )
@@ -145,7 +146,7 @@ def inspect_pod(
     probes: list[Probe] = []
     netns_fd = open_pod_netns(candidates)
     if candidates and netns_fd is None:
-        raise NodeError(
+        raise NoPodProcess(
             f"every process of pod {request.pod_uid} exited during the inspect",
             hint="was the pod deleted or restarted meanwhile?",
         )

@@ -38,7 +38,8 @@ def render_table(report: PodNetReport, width: int = 100) -> list[str]:
 
 def topology_steps(report: PodNetReport) -> list[str]:
     """The path from the containers to the node, as the pieces of one picture."""
-    names = ", ".join(c.label for c in report.containers) or "(no running container)"
+    # the containers in the picture are those with a process in the netns; the others are in shared-netns
+    names = ", ".join(c.label for c in report.containers if c.pids) or "(no running container)"
     sandbox = report.sandbox
     holder = {
         "pause-process": f"(pause pid {sandbox.pid})",

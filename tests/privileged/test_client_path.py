@@ -21,7 +21,7 @@ from kubectl_podnet.checks import CHECKS
 from kubectl_podnet.cli.app import main
 from kubectl_podnet.lab.spec import ContainerSpec, PodSpec
 from kubectl_podnet.lab.world import LabNode, clean
-from tests.fakes import FakeCluster, running_agent_pod
+from tests.fakes import FakeCluster, pod_from
 
 pytestmark = pytest.mark.privileged
 Lab = Callable[..., LabNode]
@@ -49,10 +49,10 @@ def pod_object(node: LabNode, index: int = 0, host_network: bool = False) -> dic
 def cluster_for(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[LabNode], FakeCluster]:
     def make(node: LabNode) -> FakeCluster:
         cluster = FakeCluster(netns=node.plan.node_netns, cache_dir=str(tmp_path / "agent-cache"))
-        cluster.on_apply = lambda obj: obj["kind"] == "DaemonSet" and cluster.add_pod(
-            running_agent_pod(node.plan.node_netns)
+        cluster.on_write = lambda obj: obj["kind"] == "DaemonSet" and cluster.add_pod(
+            pod_from(obj, node.plan.node_netns)
         )
-        monkeypatch.setattr(cluster_opts, "connect", lambda kubeconfig, context: cluster)
+        monkeypatch.setattr(cluster_opts, "connect", lambda kubeconfig, context, timeout=None: cluster)
         return cluster
 
     return make

@@ -193,7 +193,7 @@ def test_a_pod_that_is_not_on_the_node_is_a_node_error_exit_3(lab: Lab) -> None:
     elsewhere = request.__class__(**{**request.__dict__, "pod_uid": "0a1b2c3d-0000-4000-8000-00000000abcd"})
     answer = ask_agent(node, elsewhere)
     assert answer.code == 3
-    assert answer.envelope["error"]["kind"] == "NodeError"
+    assert answer.envelope["error"]["kind"] == "NoPodProcess"
     assert "no process of pod 0a1b2c3d-0000-4000-8000-00000000abcd" in answer.envelope["error"]["message"]
 
 

@@ -71,10 +71,10 @@ def test_framed_payload_installs_then_runs_the_agent_from_the_cache(tmp_path: Pa
     done = _boot(tmp_path, "install", bootstrap.frame(payload.data))
     envelope = json.loads(done.stdout.splitlines()[-1])
     # the agent really ran: it scanned /proc and found no such pod here
-    assert envelope["error"]["kind"] == "NodeError" and "no process of pod" in envelope["error"]["message"]
+    assert envelope["error"]["kind"] == "NoPodProcess" and "no process of pod" in envelope["error"]["message"]
     assert (tmp_path / payload.digest / "kubectl_podnet" / "node" / "inspect.py").is_file()
     warm = _boot(tmp_path, "run")
-    assert json.loads(warm.stdout.splitlines()[-1])["error"]["kind"] == "NodeError"
+    assert json.loads(warm.stdout.splitlines()[-1])["error"]["kind"] == "NoPodProcess"
 
 
 def test_corrupted_payload_is_refused_and_not_cached(tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ def test_a_batch_is_one_exec_with_one_outcome_per_pod(tmp_path: Path) -> None:
     other = InspectRequest(pod_uid="0a1b2c3d-0000-4000-8000-00000000abce")
     bad = InspectRequest(pod_uid="not-a-uid")
     run = run_agent(cluster, agent, [REQUEST, other, bad], 60, lambda _: None)
-    assert [type(o).__name__ for o in run.outcomes] == ["NodeError", "NodeError", "UsageError"]
+    assert [type(o).__name__ for o in run.outcomes] == ["NoPodProcess", "NoPodProcess", "UsageError"]
     assert "abce" in str(run.outcomes[1])
     assert len(cluster.execs) == 2  # the cold "need payload" answer, then the one batch
 

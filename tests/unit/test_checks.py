@@ -12,8 +12,8 @@ from kubectl_podnet.checks import (
     check_shared_netns,
     check_single_veth,
 )
+from kubectl_podnet.model import Address, ContainerState, Interface, Listener, Peer, Probe, Sandbox
 from kubectl_podnet.report import build_report
-from kubectl_podnet.model import Address, Interface, Listener, Peer, Probe, Sandbox
 from tests.factories import LO, NODE_NETNS, POD_NETNS, SIDECAR_ID, container, eth0, healthy
 
 
@@ -60,6 +60,24 @@ def test_container_not_running_warns() -> None:
     facts = healthy(containers=[container("web", "a" * 64, 1), container("sidecar", SIDECAR_ID, 2, netns=None)])
     result = check_shared_netns(facts)
     assert result.status == "warn" and "not running: sidecar" in result.summary
+
+
+def test_a_crashing_container_warns_with_its_state_and_a_finished_init_does_not() -> None:
+    crashing = dataclasses.replace(
+        container("sidecar", SIDECAR_ID, 0, netns=None),
+        status=ContainerState("waiting", "CrashLoopBackOff", last_exit_code=1, restart_count=4))
+    migrated = dataclasses.replace(container("migrate", "d" * 64, 0, netns=None), role="init",
+                                   status=ContainerState("terminated", "Completed", exit_code=0))
+    facts = healthy(containers=[healthy().containers[0], crashing, migrated])
+    result = check_shared_netns(facts)
+    assert result.status == "warn"
+    assert result.summary.endswith(
+        "; not running: sidecar (waiting: CrashLoopBackOff, last exit code 1, 4 restarts)")
+    assert result.evidence["states"] == {
+        "sidecar": "waiting: CrashLoopBackOff, last exit code 1, 4 restarts",
+        "migrate": "terminated: Completed, exit code 0",
+    }
+    assert check_shared_netns(healthy(containers=[healthy().containers[0], migrated])).status == "pass"
 
 
 def test_no_running_container_fails() -> None:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from kubectl_podnet import __version__
 from kubectl_podnet.cli import cluster_opts
 from kubectl_podnet.cli.app import app, main
-from tests.fakes import FakeCluster, running_agent_pod
+from tests.fakes import FakeCluster, pod_from
 
 runner = CliRunner()
 REPO = Path(__file__).parent.parent.parent
@@ -84,7 +84,7 @@ def test_node_inspect_rejects_a_malformed_container_id(capsys: pytest.CaptureFix
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeCluster:
     cluster = FakeCluster(cache_dir=str(tmp_path))
-    monkeypatch.setattr(cluster_opts, "connect", lambda kubeconfig, context: cluster)
+    monkeypatch.setattr(cluster_opts, "connect", lambda kubeconfig, context, timeout=None: cluster)
     return cluster
 
 
@@ -117,7 +117,7 @@ def test_inspect_forbidden_exec_is_exit_3(fake: FakeCluster, capsys: pytest.Capt
                   "spec": {"nodeName": "node-1"},
                   "status": {"phase": "Running", "containerStatuses": [
                       {"name": "web", "containerID": "containerd://" + "a" * 64, "state": {"running": {}}}]}})
-    fake.on_apply = lambda obj: obj["kind"] == "DaemonSet" and fake.add_pod(running_agent_pod("node-1"))
+    fake.on_write = lambda obj: obj["kind"] == "DaemonSet" and fake.add_pod(pod_from(obj, "node-1"))
     fake.forbid_exec = True
     assert main(["inspect", "web", "-q"]) == 3
     assert capsys.readouterr().err.endswith("forbidden\n")
@@ -130,3 +130,100 @@ def test_agent_status_and_uninstall_through_the_cli(fake: FakeCluster, capsys: p
     out = capsys.readouterr().out
     assert "DaemonSet/podnet-agent created" in out and "Namespace/podnet-system deleted" in out
     assert fake.objects == {}
+
+
+# ---- issue 8.7: bad input is caught where it is typed ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["inspect", "Bad_Name!"], "pod name 'Bad_Name!' is not valid: a DNS-1123 subdomain"),
+        (["inspect", "web", "-n", "BAD NS"], "-n 'BAD NS' is not a valid namespace: a DNS-1123 label"),
+        (["inspect", "web", "--agent-namespace", "Bad NS"], "--agent-namespace 'Bad NS' is not a valid namespace"),
+        (["inspect", "web", "--agent-image", "not a valid image!!"],
+         "--agent-image 'not a valid image!!' is not a valid image reference"),
+        (["agent", "install", "--print-only", "--agent-namespace", "Bad NS"],
+         "--agent-namespace 'Bad NS' is not a valid namespace"),
+        (["agent", "install", "--print-only", "--agent-image", ""], "--agent-image '' is not a valid image reference"),
+        (["agent", "install", "--agent-image", "Upper/Case:1"], "--agent-image 'Upper/Case:1' is not a valid image"),
+        (["agent", "status", "--agent-namespace", "-x"], "--agent-namespace '-x' is not a valid namespace"),
+        (["agent", "rbac", "--agent-namespace", "a.b"], "--agent-namespace 'a.b' is not a valid namespace"),
+    ],
+)
+def test_bad_names_and_images_are_one_line_exit_2_before_any_cluster_call(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_cluster(kubeconfig: str | None, context: str | None, timeout: float | None = None) -> None:
+        raise AssertionError("the cluster was contacted")
+
+    monkeypatch.setattr(cluster_opts, "connect", no_cluster)
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"kubectl-podnet: error: {message}") and captured.err.count("\n") == 1
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize(
+    "image", ["python:3.12-slim", "docker.io/library/python:3.12-slim", "localhost/podnet/python:3.11-bookworm",
+              "registry.local:5000/team/python@sha256:" + "a" * 64, "[::1]:5000/python:3"],
+)
+def test_good_image_references_are_accepted(image: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    from kubectl_podnet.cluster.manifests import image_of
+
+    assert main(["agent", "install", "--print-only", "--agent-image", image]) == 0
+    assert image_of(list(yaml.safe_load_all(capsys.readouterr().out))[-1]) == image
+
+
+def test_a_kubeconfig_that_is_not_yaml_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "config"
+    broken.write_text("apiVersion: v1\nclusters: [\n  - {name: a\n")
+    assert main(["inspect", "web", "--kubeconfig", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"kubectl-podnet: error: kubeconfig {broken} is not YAML: ") and err.count("\n") == 1
+
+
+def test_a_kubeconfig_from_the_environment_that_is_a_list_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = tmp_path / "config"
+    listed.write_text("- just\n- a list\n")
+    monkeypatch.setenv("KUBECONFIG", str(listed))
+    assert main(["inspect", "web"]) == 2
+    assert capsys.readouterr().err == (
+        f"kubectl-podnet: error: kubeconfig {listed} is not a kubeconfig: a YAML mapping with clusters, users "
+        "and contexts\n"
+    )
+
+
+def test_a_kubeconfig_that_is_a_directory_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path))
+    assert main(["inspect", "web"]) == 2
+    assert capsys.readouterr().err.startswith(f"kubectl-podnet: error: kubeconfig {tmp_path} cannot be read: ")
+
+
+def test_agent_rbac_prints_the_checked_in_least_privilege_manifest(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["agent", "rbac"]) == 0
+    assert capsys.readouterr().out == (REPO / "manifests" / "inspect-rbac.yaml").read_text()
+
+
+def test_inspect_with_another_image_than_the_installed_is_exit_2(
+    fake: FakeCluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.add_pod({"metadata": {"name": "web", "namespace": "default", "uid": "0a1b2c3d-0000-4000-8000-00000000abcd"},
+                  "spec": {"nodeName": "node-1"},
+                  "status": {"phase": "Running", "containerStatuses": [
+                      {"name": "web", "containerID": "containerd://" + "a" * 64, "state": {"running": {}}}]}})
+    assert main(["agent", "install", "--agent-image", "mirror.local/python:3.11"]) == 0
+    assert main(["inspect", "web", "-q", "--agent-image", "python:3.12-slim"]) == 2
+    assert capsys.readouterr().err == (
+        "kubectl-podnet: error: the podnet agent is installed with image mirror.local/python:3.11, not "
+        "python:3.12-slim (`kubectl podnet agent install --agent-image python:3.12-slim` is the way to switch it)\n"
+    )
+
+
+def test_max_parallel_below_one_is_usage_exit_2() -> None:
+    assert main(["inspect", "web", "--max-parallel", "0"]) == 2

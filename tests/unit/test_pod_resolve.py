@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from kubectl_podnet.cluster.pod import inspect_request, running_containers
+from kubectl_podnet.cluster.pod import inspect_request, pod_containers, running_containers
+from kubectl_podnet.model import ContainerState
 from kubectl_podnet.errors import ClusterError
 
 UID = "5e2a0c4b-8a3f-4f2e-9a53-3b1f0c9d1e77"
@@ -101,3 +102,33 @@ def test_containers_come_in_spec_order_not_the_api_s_name_order() -> None:
     ]
     names = [r.name for r in running_containers(shuffled) if r.role == "app"]
     assert names == ["zeta", "alpha"]
+
+
+def test_the_request_carries_every_container_of_the_spec_with_its_state() -> None:
+    crashing = pod()
+    crashing["spec"]["containers"].append({"name": "crash"})
+    crashing["spec"]["ephemeralContainers"] = [{"name": "debugger"}, {"name": "not-started"}]
+    crashing["status"]["containerStatuses"].append(
+        {"name": "crash", "containerID": "containerd://" + "6" * 64, "restartCount": 4,
+         "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 1m20s"}},
+         "lastState": {"terminated": {"reason": "Error", "exitCode": 1}}})
+    crashing["status"]["initContainerStatuses"][1]["state"] = {"terminated": {"reason": "Completed", "exitCode": 0}}
+    refs = inspect_request(crashing).containers
+    assert [(r.name, r.role, r.status) for r in refs] == [
+        ("proxy", "sidecar", ContainerState("running")),
+        ("migrate", "init", ContainerState("terminated", "Completed", exit_code=0)),
+        ("web", "app", ContainerState("running")),
+        ("sidecar", "app", ContainerState("running")),
+        ("crash", "app", ContainerState("waiting", "CrashLoopBackOff", last_exit_code=1, restart_count=4)),
+        ("debugger", "ephemeral", ContainerState("running")),
+        ("not-started", "ephemeral", ContainerState("waiting", "no status yet")),
+    ]
+    assert refs[-1].id == "" and refs[4].id == "6" * 64
+    assert [r.name for r in running_containers(crashing)] == ["proxy", "web", "sidecar", "debugger"]
+
+
+def test_a_container_without_status_or_id_is_waiting_and_a_running_one_without_id_is_starting() -> None:
+    fresh = pod()
+    fresh["status"]["containerStatuses"][1] = {"name": "sidecar", "state": {"running": {}}}
+    states = {r.name: r.status for r in pod_containers(fresh)}
+    assert states["sidecar"] == ContainerState("waiting", "starting")

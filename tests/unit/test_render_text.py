@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from kubectl_podnet.checks import CHECKS
-from kubectl_podnet.model import Listener, Peer, Probe, Sandbox
+from kubectl_podnet.model import ContainerState, Listener, Peer, Probe, Sandbox
 from kubectl_podnet.render.commands import manual_commands
 from kubectl_podnet.render.text import render_text, render_topology
 from kubectl_podnet.report import build_report
@@ -90,3 +90,10 @@ def test_manual_commands_for_a_pinned_netns_use_ip_netns_exec() -> None:
     sandbox = Sandbox(source="pinned-netns", netns_inode=1, netns_path="/var/run/netns/p", pinned_path="/var/run/netns/p")
     lines = manual_commands(build_report(healthy(sandbox=sandbox)))
     assert "ip netns exec p ip -br addr" in lines
+
+
+def test_topology_leaves_out_a_container_that_is_not_running() -> None:
+    crashing = dataclasses.replace(container("crash", "d" * 64, 0, netns=None),
+                                   status=ContainerState("waiting", "CrashLoopBackOff", restart_count=2))
+    report = build_report(healthy(containers=[*healthy().containers, crashing]))
+    assert render_topology(report, 200)[0].startswith("containers web, sidecar -> netns")

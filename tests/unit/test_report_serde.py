@@ -49,7 +49,7 @@ def test_every_fact_the_node_gathered_reaches_the_report() -> None:
     for field in dataclasses.fields(NodeFacts):
         assert getattr(report, field.name) == getattr(facts, field.name), field.name
     assert to_json(report)["expectedContainers"] == [
-        {"id": ref.id, "name": ref.name, "role": ref.role} for ref in facts.expected_containers
+        {"id": ref.id, "name": ref.name, "role": ref.role, "status": None} for ref in facts.expected_containers
     ]
 
 
