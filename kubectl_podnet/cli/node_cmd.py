@@ -59,7 +59,7 @@ def map_cmd(
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="seconds to wait for the agent")] = 90,
-    agent_image: AgentImage = DEFAULTS["agent_image"],
+    agent_image: AgentImage = None,
     agent_namespace: AgentNamespace = DEFAULTS["agent_namespace"],
     no_install: Annotated[bool, typer.Option("--no-install", help="fail if the agent is not installed")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no progress on stderr")] = False,
@@ -79,7 +79,8 @@ def map_cmd(
         from kubectl_podnet.cluster.agent import AgentManager
         from kubectl_podnet.cluster.nodemap import map_node
 
-        cluster = cluster_opts.connect(kubeconfig, context)
+        agent_namespace, agent_image = cluster_opts.checked_agent(agent_namespace, agent_image)
+        cluster = cluster_opts.connect(kubeconfig, context, timeout)
         progress = ProgressLine(quiet=quiet)
         try:
             node_map = map_node(cluster, node, AgentManager(cluster, agent_namespace, agent_image, progress), timeout,
