@@ -102,7 +102,13 @@ def _verdicts(mode: LabMode, plan: LabPlan, node_map: PodNetNodeMap, connects: l
         caught = f"caught by `{check_id}`: FAIL"
     else:
         caught = f"the `{check_id}` check should catch this but says {', '.join(c.status for c in found)}"
-    log.write(f"\nBroken on purpose: {caught}.\nFix: {mode.fix(plan)}\n")
+    import textwrap
+
+    from kubectl_podnet.cli.output import terminal_width
+
+    width = terminal_width()
+    log.write("\n" + textwrap.fill(f"Broken on purpose: {caught}.", width, subsequent_indent="  ") + "\n")
+    log.write(textwrap.fill(f"Fix: {mode.fix(plan)}", width, subsequent_indent="  ", break_on_hyphens=False) + "\n")
 
 
 @app.command("clean")
