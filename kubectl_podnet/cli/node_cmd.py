@@ -50,7 +50,7 @@ def inspect(
 
 @app.command("map")
 def map_cmd(
-    node: Annotated[Optional[str], typer.Argument(help="the node to map (via the cluster); none: this machine, as root")]
+    node: Annotated[Optional[str], typer.Argument(metavar="NODE", help="the node to map (via the cluster); none: this machine, as root")]
     = None,
     output: Annotated[MapFormat, typer.Option("-o", "--output")] = MapFormat.text,
     ascii_only: Annotated[bool, typer.Option("--ascii", help="plain ASCII (the default when not a terminal)")] = False,

@@ -57,3 +57,11 @@ def test_the_none_network_gets_lo_only_and_no_pod_ip() -> None:
     assert pod.pod_ips == []
     assert [argv for argv in all_commands(plan) if "x-web" in argv] == [
         ["ip", "netns", "add", "x-web"], ["ip", "-n", "x-web", "link", "set", "lo", "up"]]
+
+
+def test_lab_with_an_unknown_mode_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from kubectl_podnet.cli.app import main
+
+    assert main(["lab", "--mode", "overlay"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kubectl-podnet: error: no lab mode 'overlay'") and err.count("\n") == 1
