@@ -50,8 +50,10 @@ def inspect(
 
 @app.command("map")
 def map_cmd(
-    node: Annotated[Optional[str], typer.Argument(metavar="NODE", help="the node to map (via the cluster); none: this machine, as root")]
-    = None,
+    node: Annotated[
+        Optional[str],
+        typer.Argument(metavar="NODE", help="the node to map (via the cluster); none: this machine, as root"),
+    ] = None,
     output: Annotated[MapFormat, typer.Option("-o", "--output")] = MapFormat.text,
     ascii_only: Annotated[bool, typer.Option("--ascii", help="plain ASCII (the default when not a terminal)")] = False,
     svg: Annotated[Optional[str], typer.Option("--svg", help="also write the picture as SVG (needs Graphviz `dot`)")]
