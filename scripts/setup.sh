@@ -8,9 +8,14 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "setup: run as root (the lab and the privileged tests create netns and cgroups)" >&2
   exit 2
 fi
-if ! command -v ip >/dev/null 2>&1; then
+# iproute2 for the lab; bash, zsh and fish drive the completion scripts in the unit tests
+missing=()
+for tool in ip:iproute2 zsh:zsh fish:fish; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends iproute2 >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 PYTHON="${PYTHON:-python3}"
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then

@@ -305,3 +305,30 @@ class KubeCluster:
         finally:
             ws.close()
         return ExecResult(exit_code=code, stdout=bytes(out), stderr=err.decode("utf-8", "replace"))
+
+    # ---- completion ----------------------------------------------------------------------
+
+    def names(self, kind: str, namespace: str | None, timeout: float) -> list[str]:
+        """Names of Pods, Namespaces or Nodes for shell completion: metadata only, short timeout."""
+        path = {"Namespace": "/api/v1/namespaces", "Node": "/api/v1/nodes"}.get(kind) or self._path(kind, namespace)
+        accept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+        method, url, headers, _ = self._prepare("GET", path, None, None, accept)
+        try:
+            response = self.api.call_api(method, url, header_params=headers, _request_timeout=timeout)
+            data = response.read()
+        except ApiException as exc:
+            raise _status_error(exc.status or 0, _message(exc.body), f"list {kind}") from exc
+        except Exception as exc:
+            raise ClusterError(f"cannot reach the API server at {self.server}: {exc.__class__.__name__}") from exc
+        if response.status >= 400:
+            raise _status_error(response.status, _message(data), f"list {kind}")
+        return [str(item["metadata"]["name"]) for item in json.loads(data).get("items") or []]
+
+
+def context_names(kubeconfig: str | None) -> list[str]:
+    """The kubeconfig's context names (completion); no API call."""
+    try:
+        contexts, _ = config.list_kube_config_contexts(config_file=kubeconfig)
+    except (ConfigException, OSError) as exc:
+        raise UsageError(f"cannot read the kubeconfig: {exc}") from exc
+    return [str(c["name"]) for c in contexts or [] if c.get("name")]

@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+import kubectl_podnet
 from kubectl_podnet.errors import NodeError, UsageError
 from kubectl_podnet.lab.plan import node_commands, pod_commands
 from kubectl_podnet.lab.spec import LabPlan, PodPlan, PodSpec, cgroup_path, plan_lab
@@ -281,9 +282,14 @@ def clean(prefix: str) -> list[str]:
 def run_agent(node_netns: str, request_json: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run the node agent inside the lab node's netns, as the DaemonSet runs it (hostNetwork)."""
 
+    # the child must import this very package, wherever it was loaded from: a venv, a checkout,
+    # or the single-file build's unpacked cache, which no python3 finds on its own
+    home = os.path.dirname(os.path.dirname(os.path.abspath(kubectl_podnet.__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))}
     return subprocess.run(
         [sys.executable, "-m", "kubectl_podnet.node", "--request", request_json],
         preexec_fn=lambda: enter_netns(f"{NETNS_DIR}/{node_netns}"),
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
