@@ -1,14 +1,14 @@
 """Which cluster the e2e tier runs against, and the images it uses there.
 
-Decision, in this order:
+The target is chosen explicitly, never guessed:
 1. a kubeconfig the user names (`--kubeconfig`, `PODNET_E2E_KUBECONFIG`, `KUBECONFIG`): used
-   as it is, never created or deleted;
-2. the project's local one-node cluster (`e2e/localcluster/localcluster.py status` says it
-   runs): its own kubectl and its locally built images, since nothing can be pulled there;
-3. kind, when `kind` and a working container engine are on PATH: a cluster from
-   e2e/kind.yaml (one control plane, two workers), the images pulled once on the host and
-   loaded into the nodes, deleted at the end unless `--keep-cluster`;
+   as it is, never created or deleted; when it is one of our two clusters' own kubeconfigs,
+   that cluster's locally built images are used;
+2. `E2E_CLUSTER=local`: the project's one-node cluster (e2e/localcluster), which must be up;
+3. `E2E_CLUSTER=kind`: the project's three-node kind cluster (e2e/kindcluster), which must be
+   up, and the run must be inside its network namespace (`e2e/run.sh` does that);
 4. otherwise no cluster: the run fails (an e2e run that tests nothing must not look green).
+Both clusters are brought up by their own tool; the suite never creates or deletes a cluster.
 """
 
 from __future__ import annotations
@@ -18,17 +18,16 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-KIND_CONFIG = HERE / "kind.yaml"
-KIND_CLUSTER = os.environ.get("PODNET_E2E_KIND_CLUSTER", "podnet-e2e")
 LOCALCLUSTER = HERE / "localcluster" / "localcluster.py"
+KINDCLUSTER = HERE / "kindcluster" / "kindcluster.py"
+CLUSTERS = ("local", "kind")
 
-# short names: the container engine and the kind nodes resolve them the same way
-KIND_WORKLOAD_IMAGE = "busybox:1.36"
+# for a kubeconfig of some other cluster: short names resolve the same way everywhere
+DEFAULT_WORKLOAD_IMAGE = "busybox:1.36"
 # the local cluster's images, in case its settings cannot be read
 LOCAL_AGENT_IMAGE = "localhost/podnet/python:3.11-bookworm"
 LOCAL_WORKLOAD_IMAGE = "localhost/podnet/busybox:1.35"
@@ -40,12 +39,11 @@ class NoCluster(Exception):
 
 @dataclass
 class Target:
-    source: str  # "kubeconfig" | "localcluster" | "kind"
+    source: str  # "kubeconfig" | "localcluster" | "kindcluster"
     kubeconfig: str
     kubectl: str
     agent_image: str | None  # None: the plugin's default image
     workload_image: str
-    kind_cluster: str | None = None  # set when this run created the kind cluster
     notes: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -63,6 +61,7 @@ class Wanted:
     agent_image: str | None = None
     workload_image: str | None = None
     keep_cluster: bool = False
+    cluster: str | None = None  # E2E_CLUSTER: local | kind
 
 
 def _local_settings() -> object | None:
@@ -80,22 +79,37 @@ def _local_settings() -> object | None:
     return module
 
 
-def local_cluster() -> tuple[str, str] | None:
-    """(kubeconfig, kubectl) of the local one-node cluster when it runs, else None."""
-    if not LOCALCLUSTER.is_file():
+def _tool_status(tool: Path) -> dict[str, str] | None:
+    """`status` of one of our cluster tools: its `key: value` lines when it runs, else None."""
+    if not tool.is_file():
         return None
     try:
-        done = subprocess.run([sys.executable, str(LOCALCLUSTER), "status"], capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run([sys.executable, str(tool), "status"], capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if done.returncode != 0:
         return None
-    fields = dict(line.split(":", 1) for line in done.stdout.splitlines() if line.startswith(("kubeconfig:", "kubectl:")))
-    kubeconfig, kubectl = fields.get("kubeconfig", "").strip(), fields.get("kubectl", "").strip()
+    return {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)}
+
+
+def local_cluster() -> tuple[str, str] | None:
+    """(kubeconfig, kubectl) of the local one-node cluster when it runs, else None."""
+    fields = _tool_status(LOCALCLUSTER)
+    if fields is None:
+        return None
+    kubeconfig, kubectl = fields.get("kubeconfig", ""), fields.get("kubectl", "")
     if not (kubeconfig and Path(kubeconfig).is_file()):
         return None
     return kubeconfig, (kubectl if kubectl and Path(kubectl).is_file() else shutil.which("kubectl") or "kubectl")
+
+
+def kind_cluster() -> str | None:
+    """The kubeconfig of the three-node kind cluster when it runs, else None."""
+    fields = _tool_status(KINDCLUSTER)
+    if fields is None:
+        return None
+    kubeconfig = fields.get("kubeconfig", "").split(" (")[0]
+    return kubeconfig if kubeconfig and Path(kubeconfig).is_file() else None
 
 
 def local_images() -> tuple[str, str]:
@@ -106,14 +120,6 @@ def local_images() -> tuple[str, str]:
     )
 
 
-def _engine() -> str | None:
-    for name in ("docker", "podman"):
-        path = shutil.which(name)
-        if path and subprocess.run([path, "info"], capture_output=True, timeout=60).returncode == 0:
-            return path
-    return None
-
-
 def _same_file(a: str, b: str) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -122,30 +128,41 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def resolve(wanted: Wanted) -> Target:
+    choice = wanted.cluster or os.environ.get("E2E_CLUSTER") or None
+    if choice is not None and choice not in CLUSTERS:
+        raise NoCluster(f"E2E_CLUSTER={choice}: expected one of {', '.join(CLUSTERS)}")
     explicit = wanted.kubeconfig or os.environ.get("PODNET_E2E_KUBECONFIG") or os.environ.get("KUBECONFIG")
-    local = local_cluster()
+    if choice == "local":
+        local = local_cluster()
+        if local is None:
+            raise NoCluster("E2E_CLUSTER=local but the local cluster is not up: "
+                            "python3 e2e/localcluster/localcluster.py up")
+        return _local_target(wanted, local)
+    if choice == "kind":
+        kubeconfig = kind_cluster()
+        if kubeconfig is None:
+            raise NoCluster("E2E_CLUSTER=kind but the kind cluster is not up: python3 e2e/kindcluster/kindcluster.py up")
+        return _kind_target(wanted, kubeconfig)
     if explicit:
         path = explicit.split(os.pathsep)[0]
         if not Path(path).is_file():
             raise NoCluster(f"the kubeconfig {path} does not exist")
+        local = local_cluster()
         if local and _same_file(path, local[0]):
             return _local_target(wanted, local)
+        kind = kind_cluster()
+        if kind and _same_file(path, kind):
+            return _kind_target(wanted, kind)
         return Target(
             source="kubeconfig",
             kubeconfig=path,
             kubectl=wanted.kubectl or shutil.which("kubectl") or "kubectl",
             agent_image=wanted.agent_image,
-            workload_image=wanted.workload_image or KIND_WORKLOAD_IMAGE,
+            workload_image=wanted.workload_image or DEFAULT_WORKLOAD_IMAGE,
         )
-    if local:
-        return _local_target(wanted, local)
-    kind, engine = shutil.which("kind"), _engine()
-    if kind and engine:
-        return create_kind(wanted, kind, engine)
-    missing = "kind is not on PATH" if not kind else "no container engine answers (docker info / podman info)"
     raise NoCluster(
-        "no cluster to run against: pass --kubeconfig or set KUBECONFIG; or start the local cluster "
-        f"(python3 e2e/localcluster/localcluster.py up); or install kind and docker ({missing})"
+        "no cluster chosen: set E2E_CLUSTER=local (python3 e2e/localcluster/localcluster.py up) or "
+        "E2E_CLUSTER=kind (python3 e2e/kindcluster/kindcluster.py up), or pass --kubeconfig / set KUBECONFIG"
     )
 
 
@@ -160,47 +177,13 @@ def _local_target(wanted: Wanted, local: tuple[str, str]) -> Target:
     )
 
 
-def _agent_default_image() -> str:
-    from kubectl_podnet.cluster.manifests import DEFAULT_IMAGE
-
-    return DEFAULT_IMAGE
-
-
-def _step(argv: list[str], timeout: float = 600) -> None:
-    print("e2e:", " ".join(argv), file=sys.stderr, flush=True)
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise NoCluster(f"`{' '.join(argv)}` failed (exit {done.returncode}): {done.stderr.strip()[-800:]}")
-
-
-def create_kind(wanted: Wanted, kind: str, engine: str) -> Target:
-    """Create (or reuse) the kind cluster and load the images the suite needs into it."""
-    kubeconfig = str(Path(tempfile.gettempdir()) / f"{KIND_CLUSTER}.kubeconfig")
-    existing = subprocess.run([kind, "get", "clusters"], capture_output=True, text=True).stdout.split()
-    created = KIND_CLUSTER not in existing
-    if created:
-        _step([kind, "create", "cluster", "--name", KIND_CLUSTER, "--config", str(KIND_CONFIG),
-               "--kubeconfig", kubeconfig, "--wait", "180s"])
-    else:
-        _step([kind, "export", "kubeconfig", "--name", KIND_CLUSTER, "--kubeconfig", kubeconfig])
-    agent_image = wanted.agent_image or _agent_default_image()
-    workload_image = wanted.workload_image or KIND_WORKLOAD_IMAGE
-    for image in (agent_image, workload_image):
-        if subprocess.run([engine, "image", "inspect", image], capture_output=True).returncode != 0:
-            _step([engine, "pull", image])
-        _step([kind, "load", "docker-image", image, "--name", KIND_CLUSTER])
+def _kind_target(wanted: Wanted, kubeconfig: str) -> Target:
+    """The kind cluster's nodes hold the local cluster's images (kindcluster loads them)."""
+    agent, workload = local_images()
     return Target(
-        source="kind",
+        source="kindcluster",
         kubeconfig=kubeconfig,
         kubectl=wanted.kubectl or shutil.which("kubectl") or "kubectl",
-        agent_image=wanted.agent_image,  # the plugin's default, now present on every node
-        workload_image=workload_image,
-        kind_cluster=KIND_CLUSTER if created and not wanted.keep_cluster else None,
-        notes=[] if created else [f"reused the existing kind cluster {KIND_CLUSTER}: it is kept"],
+        agent_image=wanted.agent_image or agent,
+        workload_image=wanted.workload_image or workload,
     )
-
-
-def delete_kind(name: str) -> None:
-    kind = shutil.which("kind")
-    if kind:
-        subprocess.run([kind, "delete", "cluster", "--name", name], capture_output=True, timeout=300)

@@ -37,8 +37,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--e2e", action="store_true", default=_env_flag("PODNET_E2E"),
                     help="run the e2e tests against a real cluster (env PODNET_E2E=1)")
     group.addoption("--kubeconfig", default=None,
-                    help="cluster to test (env PODNET_E2E_KUBECONFIG or KUBECONFIG); default: the local "
-                    "cluster if it runs, else a new kind cluster")
+                    help="cluster to test (env PODNET_E2E_KUBECONFIG or KUBECONFIG); or choose one of ours "
+                    "with E2E_CLUSTER=local|kind")
     group.addoption("--kubectl", default=os.environ.get("PODNET_E2E_KUBECTL"),
                     help="kubectl binary (env PODNET_E2E_KUBECTL)")
     group.addoption("--agent-image", default=os.environ.get("PODNET_E2E_AGENT_IMAGE"),
@@ -46,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--workload-image", default=os.environ.get("PODNET_E2E_WORKLOAD_IMAGE"),
                     help="busybox-like image with sh, httpd, nc, sleep (env PODNET_E2E_WORKLOAD_IMAGE)")
     group.addoption("--keep-cluster", action="store_true", default=_env_flag("PODNET_E2E_KEEP_CLUSTER"),
-                    help="keep the kind cluster this run created, and the agent (env PODNET_E2E_KEEP_CLUSTER=1)")
+                    help="keep the agent installed at the end (env PODNET_E2E_KEEP_CLUSTER=1)")
     group.addoption("--artifacts", default=os.environ.get("PODNET_E2E_ARTIFACTS"),
                     help="where failure dumps go (env PODNET_E2E_ARTIFACTS; default a temp dir)")
 
@@ -99,8 +99,6 @@ def target(request: pytest.FixtureRequest) -> Iterator[clusters.Target]:
     kubectl = Kubectl(found.kubectl, found.kubeconfig)
     reach = kubectl("get", "--raw", "/readyz", check=False, timeout=30)
     if reach.code != 0:
-        if found.kind_cluster:
-            clusters.delete_kind(found.kind_cluster)
         pytest.fail(f"e2e: the cluster in {found.kubeconfig} does not answer: {reach.stderr.strip()[-400:]}",
                     pytrace=False)
     yield found
@@ -112,8 +110,6 @@ def _clean_session(kubectl: Kubectl, found: clusters.Target, keep: bool) -> None
     kubectl("delete", "namespace", "-l", f"{RUN_LABEL}={RUN_ID}", "--ignore-not-found", "--wait=false", check=False)
     if not keep:
         Podnet(found.kubeconfig)("agent", "uninstall", "--timeout", "120")
-    if found.kind_cluster:
-        clusters.delete_kind(found.kind_cluster)
 
 
 @pytest.fixture(scope="session")

@@ -48,3 +48,21 @@ def error_line(run: Run, code: int = 3) -> str:
     assert run.stderr.rstrip().splitlines()[-1] == lines[0], f"the error is not the last line\n{run.describe()}"
     assert "Traceback" not in run.stderr, run.describe()
     return lines[0]
+
+
+def mtu_is_fine_here(report: dict[str, Any]) -> bool:
+    """`mtu` passes, or warns only because this node's uplink is smaller than the pod's eth0.
+
+    A legitimate warning, not a test failure: the local cluster runs on a machine whose
+    uplink has mtu 1400 while its bridge CNI gives pods the default 1500 (the veth pair
+    still agrees). The warning is the check doing its job; the evidence must show exactly that.
+    """
+    check = checks(report)["mtu"]
+    if check["status"] == "pass":
+        return True
+    evidence = check["evidence"]
+    (eth0_mtu,) = evidence["eth0"].values()
+    pair_agrees = list(evidence["hostPeer"].values()) in ([eth0_mtu], [])
+    uplink = list(evidence["uplink"].values())
+    return bool(check["status"] == "warn" and pair_agrees and uplink and eth0_mtu > evidence["limit"]
+                and not evidence["overlays"] and evidence["limit"] == uplink[0])

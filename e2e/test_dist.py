@@ -29,7 +29,7 @@ import pytest
 from e2e import clusters
 from e2e import workloads as w
 from e2e.clients import Kubectl, Run, _run
-from e2e.reports import report_of, statuses
+from e2e.reports import checks, mtu_is_fine_here, report_of, statuses
 
 REPO = Path(__file__).resolve().parent.parent
 KREW = "sigs.k8s.io/krew/cmd/krew@v0.4.3"
@@ -135,7 +135,10 @@ def test_single_file_inspects_a_pod_under_a_bare_python3(
     if target.agent_image:
         args += ["--agent-image", target.agent_image]
     report = report_of(bare(unpacked, *args), 0)
-    assert statuses(report) == dict.fromkeys(statuses(report), "pass"), report["checks"]
+    # mtu may warn where the node's uplink is smaller than eth0 (the local cluster: 1400 < 1500)
+    others = {k: v for k, v in statuses(report).items() if k != "mtu"}
+    assert others == dict.fromkeys(others, "pass"), report["checks"]
+    assert mtu_is_fine_here(report), checks(report)["mtu"]
     assert report["pod"]["name"] == "web"
 
 

@@ -75,6 +75,8 @@ def pod(
     init_containers: list[Obj] | None = None,
     host_network: bool = False,
     node_selector: dict[str, str] | None = None,
+    tolerate_all: bool = False,
+    labels: dict[str, str] | None = None,
 ) -> Obj:
     spec: Obj = {
         "containers": containers,
@@ -89,10 +91,12 @@ def pod(
         spec["hostNetwork"] = True
     if node_selector:
         spec["nodeSelector"] = node_selector
+    if tolerate_all:  # e.g. onto a control-plane node
+        spec["tolerations"] = [{"operator": "Exists"}]
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "podnet-e2e"}},
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "podnet-e2e", **(labels or {})}},
         "spec": spec,
     }
 

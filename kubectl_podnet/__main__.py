@@ -2,6 +2,6 @@
 
 import sys
 
-from kubectl_podnet.cli.app import main
+from kubectl_podnet.cli.front import main
 
 sys.exit(main())

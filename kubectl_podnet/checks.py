@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
+from kubectl_podnet.checks_path import check_mtu, check_routes
+from kubectl_podnet.checks_reach import INFERRED, check_pod_ip
 from kubectl_podnet.model import (
     CheckResult,
     ContainerFacts,
@@ -20,16 +21,9 @@ from kubectl_podnet.model import (
     Probe,
     Status,
 )
+from kubectl_podnet.verdict import Verdict, bracketed, primary_interface, worst
 
-
-@dataclass(frozen=True)
-class Verdict:
-    """What a check concludes; the registry below gives it the check's id."""
-
-    status: Status
-    summary: str
-    evidence: dict[str, Any] = field(default_factory=dict)
-    fix: str | None = None
+__all__ = ["CHECKS", "CHECK_IDS", "Check", "Verdict", "primary_interface", "run_checks"]
 
 
 def _netns(inode: int | None) -> str:
@@ -104,15 +98,6 @@ def _finished(container: ContainerFacts) -> bool:
 
 def _unchecked(container: ContainerFacts) -> str:
     return f"{container.label} ({container.status.text})" if container.status else container.label
-
-
-def primary_interface(interfaces: list[Interface]) -> Interface | None:
-    """The pod's own interface: eth0 by name, else its first veth."""
-    by_name = {i.name: i for i in interfaces}
-    if "eth0" in by_name:
-        return by_name["eth0"]
-    veths = [i for i in interfaces if i.kind == "veth"]
-    return veths[0] if veths else None
 
 
 def check_shared_ip(facts: NodeFacts) -> Verdict:
@@ -195,13 +180,38 @@ def check_single_veth(facts: NodeFacts) -> Verdict:
             fix="look for the peer with: ip -d link show | grep -A1 'link-netnsid'",
         )
     others = [i for i in veths if i is not primary] + extras
-    if others:
-        listed = ", ".join(f"{i.name} ({i.kind})" for i in others)
-        return Verdict("warn", f"{_peer_text(primary)}; extra interfaces: {listed}", evidence,
+    declared = {n.interface: n for n in facts.pod.networks if n.interface}
+    present = {i.name for i in facts.interfaces}
+    if declared:
+        evidence["networks"] = [
+            {"interface": name, "network": n.network, "declaredIps": n.ips, "present": name in present,
+             "kind": next((i.kind for i in facts.interfaces if i.name == name), None),
+             "ips": [a.address for i in facts.interfaces if i.name == name for a in i.addresses if a.scope == "global"]}
+            for name, n in declared.items()
+        ]
+    missing = [name for name in declared if name not in present]
+    if missing:
+        listed = ", ".join(f"{name} ({declared[name].network})" for name in missing)
+        return Verdict("fail", f"{_peer_text(primary)}; declared by the network-status annotation but missing "
+                       f"from the netns: {listed}", evidence,
+                       fix="the CNI of that network failed or the interface was removed: check the Multus log and "
+                       "the NetworkAttachmentDefinition, then recreate the pod")
+    undeclared = [i for i in others if i.name not in declared]
+    expected = [i for i in others if i.name in declared]
+    attached = "; networks: " + ", ".join(_attached_text(i, declared[i.name].network) for i in expected) if expected else ""
+    if undeclared:
+        listed = ", ".join(f"{i.name} ({i.kind})" for i in undeclared)
+        return Verdict("warn", f"{_peer_text(primary)}{attached}; extra interfaces: {listed}", evidence,
             fix="extra interfaces come from a meta-plugin (Multus) or a manual change; expected only if "
-            "the pod asked for them (k8s.v1.cni.cncf.io/networks)",
+            "the pod asked for them (k8s.v1.cni.cncf.io/networks), and then listed in its "
+            "k8s.v1.cni.cncf.io/network-status annotation",
         )
-    return Verdict("pass", _peer_text(primary), evidence)
+    return Verdict("pass", _peer_text(primary) + attached, evidence)
+
+
+def _attached_text(interface: Interface, network: str) -> str:
+    ips = " ".join(a.address for a in interface.addresses if a.scope == "global") or "no IP"
+    return f"{interface.name} ({interface.kind}, {ips}, network {network})"
 
 
 _FIX_POD_IP = "bind 0.0.0.0 or [::] (or 127.0.0.1 if only the pod itself needs the port)"
@@ -210,13 +220,14 @@ _FIX_REFUSED = "the process listens but refuses on loopback: check its own bind 
 
 
 def _listener_verdict(listener: Listener, probes: dict[tuple[str, int], Probe]) -> tuple[Status, str, str | None]:
+    owner = listener.container or "unknown container"
+    where = f"{owner} {bracketed(listener.address, listener.port)}"
+    if listener.protocol == "udp":
+        return _udp_verdict(listener, f"{where}/udp")
     v4 = probes.get(("127.0.0.1", listener.port))
     v6 = probes.get(("::1", listener.port))
     v4_ok = bool(v4 and v4.ok)
     v6_ok = bool(v6 and v6.ok)
-    owner = listener.container or "unknown container"
-    bound = f"[{listener.address}]" if listener.family == 6 else listener.address
-    where = f"{owner} {bound}:{listener.port}"
     if v4_ok:
         also = f" and [::1]:{listener.port}" if v6_ok else ""
         return "pass", f"{where} reachable at 127.0.0.1:{listener.port}{also}", None
@@ -229,30 +240,45 @@ def _listener_verdict(listener: Listener, probes: dict[tuple[str, int], Probe]) 
     return "fail", f"{where} not reachable over loopback ({error})", _FIX_REFUSED
 
 
+def _udp_verdict(listener: Listener, where: str) -> tuple[Status, str, str | None]:
+    """UDP has no handshake to probe: judge by the bind address, and say so."""
+    address = ipaddress.ip_address(listener.address)
+    if address.is_unspecified or listener.address == "127.0.0.1":
+        return "pass", f"{where} reachable at 127.0.0.1:{listener.port} ({INFERRED})", None
+    if listener.address == "::1":
+        return "warn", f"{where} reachable only at [::1]:{listener.port}; clients sending to 127.0.0.1 are " \
+            f"not heard ({INFERRED})", _FIX_V6_ONLY
+    return "fail", f"{where} is bound only to {listener.address}: not reachable at 127.0.0.1 ({INFERRED})", \
+        _FIX_POD_IP
+
+
 def check_localhost(facts: NodeFacts) -> Verdict:
     if not facts.listeners:
-        return Verdict("skip", "no TCP listener in the pod's containers to probe")
+        return Verdict("skip", "no TCP or UDP listener in the pod's containers")
     probes = {(p.target, p.port): p for p in facts.probes}
     verdicts = [(_listener_verdict(listener, probes), listener) for listener in facts.listeners]
     evidence = {
         "listeners": [
-            {"container": l.container, "address": l.address, "port": l.port, "status": status, "detail": text}
+            {"container": l.container, "protocol": l.protocol, "address": l.address, "port": l.port,
+             "status": status, "detail": text}
             for (status, text, _), l in verdicts
         ],
-        "probes": [
-            f"{'[' + p.target + ']' if ':' in p.target else p.target}:{p.port} {'ok' if p.ok else p.error}"
-            for p in facts.probes
-        ],
+        "probes": [f"{bracketed(p.target, p.port)} {'ok' if p.ok else p.error}" for p in facts.probes],
     }
-    statuses = {status for (status, _, _), _ in verdicts}
-    worst: Status = "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
-    if worst == "pass":
-        ports = ", ".join(str(port) for port in sorted({l.port for l in facts.listeners}))
-        return Verdict("pass", f"every listener reachable over 127.0.0.1 from the pod netns: {ports}",
-                           evidence)
-    bad = [(text, fix) for (status, text, fix), _ in verdicts if status == worst]
+    status = worst([status for (status, _, _), _ in verdicts])
+    if status == "pass":
+        tcp = sorted({l.port for l in facts.listeners if l.protocol == "tcp"})
+        udp = sorted({l.port for l in facts.listeners if l.protocol == "udp"})
+        parts = []
+        if tcp:
+            parts.append(f"every TCP listener reachable over 127.0.0.1 from the pod netns: "
+                         f"{', '.join(str(p) for p in tcp)}")
+        if udp:
+            parts.append(f"UDP {', '.join(str(p) for p in udp)} bound where 127.0.0.1 reaches ({INFERRED})")
+        return Verdict("pass", "; ".join(parts), evidence)
+    bad = [(text, fix) for (s, text, fix), _ in verdicts if s == status]
     fixes = list(dict.fromkeys(fix for _, fix in bad if fix))
-    return Verdict(worst, "; ".join(text for text, _ in bad), evidence, fix="; ".join(fixes))
+    return Verdict(status, "; ".join(text for text, _ in bad), evidence, fix="; ".join(fixes))
 
 
 @dataclass(frozen=True)
@@ -272,8 +298,14 @@ CHECKS: tuple[Check, ...] = (
     Check("shared-ip", "every address of status.podIPs is on the pod's eth0", check_shared_ip),
     Check("single-veth", "one veth in the pod netns, its host peer confirmed, on a bridge or routed",
           check_single_veth),
-    Check("localhost", "every TCP listener of the pod answers over loopback from inside its netns",
-          check_localhost),
+    Check("localhost", "every TCP listener of the pod answers over loopback from inside its netns (UDP: judged "
+          "from the bind address)", check_localhost),
+    Check("pod-ip", "every port the cluster dials (declared above all) answers at podIP:port from the node's netns",
+          check_pod_ip),
+    Check("routes", "the pod's default route leaves eth0 via an on-link gateway; the node's route to each pod IP "
+          "leaves by the pod's own veth or its bridge", check_routes),
+    Check("mtu", "the veth pair agrees on its MTU, and eth0 fits the node uplink minus any overlay overhead",
+          check_mtu),
 )
 CHECK_IDS = tuple(check.id for check in CHECKS)
 

@@ -17,6 +17,7 @@ RESULT_LIST_KIND = "AgentResultList"  # ... around a batch
 
 Status = Literal["pass", "warn", "fail", "skip"]
 Role = Literal["app", "init", "sidecar", "ephemeral", "unknown"]
+Transport = Literal["tcp", "udp"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,28 @@ class ContainerRef:
 
 
 @dataclass(frozen=True)
+class DeclaredPort:
+    """A port the pod spec says the cluster will dial: a containerPort or a probe's port."""
+
+    port: int
+    protocol: Transport
+    container: str
+    source: str  # "containerPort", "readinessProbe", "livenessProbe" or "startupProbe"
+    name: str | None = None  # the port's name, when the spec named it
+
+
+@dataclass(frozen=True)
+class AttachedNetwork:
+    """One entry of the pod's `k8s.v1.cni.cncf.io/network-status` annotation (Multus)."""
+
+    network: str  # e.g. "default/macvlan-conf", or the cluster network's name
+    interface: str | None
+    ips: list[str] = field(default_factory=list)
+    mac: str | None = None
+    default: bool = False
+
+
+@dataclass(frozen=True)
 class InspectRequest:
     """What the node agent is asked: everything it needs, nothing it must look up."""
 
@@ -65,6 +88,8 @@ class InspectRequest:
     node: str | None = None
     host_network: bool | None = None
     probe_timeout: float = 0.5
+    declared_ports: list[DeclaredPort] = field(default_factory=list)
+    networks: list[AttachedNetwork] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -75,6 +100,8 @@ class PodInfo:
     node: str | None
     host_network: bool
     pod_ips: list[str]
+    declared_ports: list[DeclaredPort] = field(default_factory=list)
+    networks: list[AttachedNetwork] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -128,6 +155,7 @@ class Peer:
     master_kind: str | None = None
     routes: list[str] = field(default_factory=list)
     reason: str | None = None
+    mtu: int | None = None
 
 
 @dataclass(frozen=True)
@@ -151,15 +179,19 @@ class Route:
     dev: str | None
     scope: str
     family: Literal[4, 6]
+    onlink: bool = False  # the gateway is declared on-link (`onlink`), as routed CNIs do
 
 
 @dataclass(frozen=True)
 class Listener:
+    """A TCP socket in LISTEN, or a bound unconnected UDP socket (UDP has no listen state)."""
+
     family: Literal[4, 6]
     address: str
     port: int
     inode: int
     container: str | None
+    protocol: Transport = "tcp"
 
 
 @dataclass(frozen=True)
@@ -169,6 +201,41 @@ class Probe:
     ok: bool
     error: str | None
     millis: float
+
+
+@dataclass(frozen=True)
+class NodeLink:
+    """A link of the node's netns (the agent's own)."""
+
+    ifindex: int
+    name: str
+    kind: str
+    mtu: int
+
+
+@dataclass(frozen=True)
+class OverlayLink:
+    """A vxlan or geneve device of the node, and what leads into it."""
+
+    name: str
+    kind: str
+    mtu: int
+    underlay_family: Literal[4, 6]  # the tunnel's outer header: 50 bytes over IPv4, 70 over IPv6
+    master: str | None = None  # the bridge it is a port of (OVS-less bridged overlays)
+    routes: list[str] = field(default_factory=list)  # main-table destinations routed into it
+
+
+@dataclass(frozen=True)
+class RouteLookup:
+    """The node kernel's answer to `ip route get DESTINATION` (RTM_GETROUTE), in the node netns."""
+
+    destination: str
+    type: str  # "unicast", "local", "unreachable", ...
+    dev: str | None
+    ifindex: int | None
+    kind: str | None  # the out-device's kind (veth, bridge, vxlan, device, ...)
+    gateway: str | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +252,10 @@ class NodeFacts:
     listeners: list[Listener]
     probes: list[Probe]
     notes: list[str] = field(default_factory=list)
+    pod_ip_probes: list[Probe] = field(default_factory=list)  # connects from the node netns to podIP:port
+    node_routes: list[RouteLookup] = field(default_factory=list)  # one per pod IP
+    uplink: NodeLink | None = None  # the device of the node's default route
+    overlays: list[OverlayLink] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

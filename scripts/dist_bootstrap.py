@@ -90,7 +90,7 @@ def main() -> None:
         from kubectl_podnet.cli.completion_cmd import complete_main
 
         complete_main()
-    from kubectl_podnet.cli.app import main as podnet_main
+    from kubectl_podnet.cli.front import main as podnet_main  # version and help before typer loads
 
     sys.exit(podnet_main())
 

@@ -12,10 +12,12 @@ from kubectl_podnet.model import (
     Interface,
     Listener,
     NodeFacts,
+    NodeLink,
     Peer,
     PodInfo,
     Probe,
     Route,
+    RouteLookup,
     Sandbox,
 )
 
@@ -40,7 +42,7 @@ def eth0(peer: Peer | None = None, addresses: list[Address] | None = None) -> In
         addresses=addresses if addresses is not None else [Address("10.244.1.5", 24, 4, "global")],
         link_ifindex=7, link_netnsid=0,
         peer=peer if peer is not None else Peer(ifindex=7, name="veth3a1f09c2", kind="veth", confirmed=True,
-                                                master="cni0", master_kind="bridge"),
+                                                master="cni0", master_kind="bridge", mtu=1500),
     )
 
 
@@ -58,8 +60,12 @@ def healthy(**changes: Any) -> NodeFacts:
         containers=[container("web", WEB_ID, 4720), container("sidecar", SIDECAR_ID, 4730)],
         expected_containers=[ContainerRef(WEB_ID, "web"), ContainerRef(SIDECAR_ID, "sidecar")],
         interfaces=[LO, eth0()],
-        routes=[Route("default", "10.244.1.1", "eth0", "global", 4)],
+        routes=[Route("default", "10.244.1.1", "eth0", "global", 4),
+                Route("10.244.1.0/24", None, "eth0", "link", 4)],
         listeners=[Listener(4, "0.0.0.0", 8080, 90001, "web")],
         probes=[Probe("127.0.0.1", 8080, True, None, 0.1), Probe("::1", 8080, False, "ECONNREFUSED", 0.1)],
+        pod_ip_probes=[Probe("10.244.1.5", 8080, True, None, 0.1)],
+        node_routes=[RouteLookup("10.244.1.5", "unicast", "cni0", 5, "bridge")],
+        uplink=NodeLink(2, "ens3", "device", 1500),
     )
     return dataclasses.replace(facts, **changes)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from kubectl_podnet.cluster.manifests import DEFAULT_IMAGE, REVISION_LABEL, SPEC_REVISION
@@ -25,6 +27,7 @@ from kubectl_podnet.cluster.port import ExecResult
 from kubectl_podnet.errors import AlreadyExists, ClusterError, Conflict
 from kubectl_podnet.node.nsenter import enter_netns
 from kubectl_podnet.node.procfs import NETNS_DIR
+from kubectl_podnet.node.resident import PIDFILE, recorded_server
 
 Obj = dict[str, Any]
 
@@ -176,6 +179,17 @@ def running_agent_pod(
         "spec": {"nodeName": node, "containers": [{"name": "agent", "image": image}]},
         "status": {"phase": "Running", "containerStatuses": [{"name": "agent", "ready": True, "state": {"running": {}}}]},
     }
+
+
+def stop_resident_agents(root: Path) -> list[int]:
+    """Kill every resident agent whose digest directory is under `root` (the exec starts them)."""
+    killed = []
+    for pidfile in sorted(root.rglob(PIDFILE)):
+        pid = recorded_server(str(pidfile.parent))
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+    return killed
 
 
 def pod_from(daemonset: Obj, node: str, name: str = "podnet-agent-x1") -> Obj:

@@ -46,29 +46,30 @@ def binary(name: str) -> str:
 
 # ---------------------------------------------------------------- helpers
 
-def kubectl(*args: str, input: str | None = None, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
-    argv = [binary("kubectl"), "--kubeconfig", str(pki.kubeconfig_path("admin")), *args]
-    cp = subprocess.run(argv, input=input, capture_output=True, text=True, timeout=timeout)
+def _tool(component: str, prefix: list[str], args: tuple[str, ...], input: str | None, check: bool,
+          timeout: float) -> subprocess.CompletedProcess:
+    """Run one of our clients; on failure name the component and quote the client's error."""
+    cp = subprocess.run([*prefix, *args], input=input, capture_output=True, text=True, timeout=timeout)
     if check and cp.returncode != 0:
-        raise Failure("kubectl", f"{' '.join(args)} failed: {cp.stderr.strip() or cp.stdout.strip()}")
+        raise Failure(component, f"{Path(prefix[0]).name} {' '.join(args)} failed: "
+                      f"{cp.stderr.strip() or cp.stdout.strip()}")
     return cp
+
+
+def kubectl(*args: str, input: str | None = None, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+    return _tool("kubectl", [binary("kubectl"), "--kubeconfig", str(pki.kubeconfig_path("admin"))], args, input,
+                 check, timeout)
 
 
 def ctr(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-    argv = ["ctr", "--address", C.containerd_socket(), "--namespace", "k8s.io", *args]
-    cp = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    if check and cp.returncode != 0:
-        raise Failure("containerd", f"ctr {' '.join(args)} failed: {cp.stderr.strip()}")
-    return cp
+    return _tool("containerd", ["ctr", "--address", C.containerd_socket(), "--namespace", "k8s.io"], args, None,
+                 check, timeout)
 
 
 def crictl(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
-    argv = [binary("crictl"), "--runtime-endpoint", "unix://" + C.containerd_socket(),
-            "--image-endpoint", "unix://" + C.containerd_socket(), "--timeout", "20s", *args]
-    cp = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    if check and cp.returncode != 0:
-        raise Failure("containerd", f"crictl {' '.join(args)} failed: {cp.stderr.strip()}")
-    return cp
+    endpoint = "unix://" + C.containerd_socket()
+    return _tool("containerd", [binary("crictl"), "--runtime-endpoint", endpoint, "--image-endpoint", endpoint,
+                                "--timeout", "20s"], args, None, check, timeout)
 
 
 def wait_for(component: str, what: str, probe, timeout: float, interval: float = 0.5) -> None:
@@ -285,21 +286,16 @@ def node_ready() -> bool:
 
 def smoke_test() -> None:
     ns = S.SMOKE_NAMESPACE
-    wait_for("kube-controller-manager", "the default ServiceAccount",
-             lambda: kubectl("get", "serviceaccount", "default", "-n", "default", check=False).returncode == 0, 90)
     namespace, pod = C.smoke_manifests(ns)
     kubectl("apply", "-f", "-", input=namespace)
-    wait_for("kube-controller-manager", f"ServiceAccount default in {ns}",
-             lambda: kubectl("get", "serviceaccount", "default", "-n", ns, check=False).returncode == 0, 60)
+    # pods are refused until the controller-manager has made the namespace's default ServiceAccount
+    kubectl("wait", "--for=create", "serviceaccount/default", "-n", ns, "--timeout=90s", timeout=100)
     kubectl("apply", "-f", "-", input=pod)
-    try:
-        wait_for("kubelet", "smoke pod Ready",
-                 lambda: kubectl("wait", "-n", ns, "pod/smoke", "--for=condition=Ready", "--timeout=5s",
-                                 check=False, timeout=15).returncode == 0, 120, 1)
-    except Failure as e:
+    cp = kubectl("wait", "-n", ns, "pod/smoke", "--for=condition=Ready", "--timeout=120s", check=False, timeout=130)
+    if cp.returncode != 0:
         desc = kubectl("describe", "pod", "-n", ns, "smoke", check=False).stdout
-        raise Failure("kubelet", f"{e.message}\n--- kubectl describe pod smoke ---\n"
-                      + "\n".join(desc.splitlines()[-20:])) from e
+        raise Failure("kubelet", f"smoke pod not Ready: {cp.stderr.strip()}\n--- kubectl describe pod smoke ---\n"
+                      + "\n".join(desc.splitlines()[-20:]))
     out = kubectl("exec", "-n", ns, "smoke", "-c", "client", "--", "wget", "-qO-", "http://127.0.0.1:8080/",
                   check=False)
     if "podnet-ok" not in out.stdout:
@@ -359,32 +355,35 @@ def _umount_all(prefixes: tuple[str, ...]) -> list[str]:
     return _mounts_under(prefixes) or stuck
 
 
-def remove_pods() -> None:
+def remove_pods(before: dict) -> list[str]:
     """Stop and remove every sandbox through CRI so containerd runs CNI DEL and unpins each netns."""
     if procs.running("containerd") is None or not Path(binary("crictl")).exists():
-        return
+        return []
     ids = crictl("pods", "-q", check=False).stdout.split()
     for pid in ids:
         crictl("stopp", pid, check=False)
         crictl("rmp", "-f", pid, check=False)
     if ids:
         say(f"removed {len(ids)} pod sandbox(es) through CRI")
+    return []
 
 
-def down() -> None:
-    before = hoststate.load()
-    if before is None and not S.STATE_ROOT.exists() and not S.RUN_ROOT.exists():
-        say("nothing to do: no cluster state on this machine")
-        return
-    problems: list[str] = []
+def _stop_kubelet(before: dict) -> list[str]:
     if procs.stop("kubelet"):
         say("stopped kubelet")
-    remove_pods()
+    return []
+
+
+def _stop_daemons(before: dict) -> list[str]:
     for name in DAEMONS[1:]:
         if procs.stop(name):
             say(f"stopped {name}")
-    # Shims (started by our containerd with our socket path) and anything else still
-    # naming our private roots: ours by construction, stopped by pid.
+    return []
+
+
+def _kill_leftovers(before: dict) -> list[str]:
+    """Shims (started by our containerd with our socket path) and anything else still naming
+    our private roots: ours by construction, stopped by pid."""
     ours = (str(S.RUN_ROOT) + "/", str(S.STATE_ROOT) + "/", str(S.bin_dir()) + "/")
     deadline = time.monotonic() + 10
     while (left := procs.pids_mentioning(ours)) and time.monotonic() < deadline:
@@ -395,12 +394,17 @@ def down() -> None:
             except ProcessLookupError:
                 pass
         time.sleep(0.2)
-    problems += [f"process {pid} still running" for pid in procs.pids_mentioning(ours)]
-    stuck = _umount_all((str(S.STATE_ROOT), str(S.RUN_ROOT)))
-    problems += [f"mount still present: {m}" for m in stuck]
-    before = before or {"links": [], "netns": [], "kubepods": [], "sysctls": {}, "dirs": list(hoststate.SHARED_DIRS)}
-    # Only containerd's own pins (cni-<uuid>) that were not there before: other netns
-    # on this machine (tests, other tools) are never ours to remove.
+    return [f"process {pid} still running" for pid in procs.pids_mentioning(ours)]
+
+
+def _unmount_ours(before: dict) -> list[str]:
+    return [f"mount still present: {m}" for m in _umount_all((str(S.STATE_ROOT), str(S.RUN_ROOT)))]
+
+
+def _remove_netns_pins(before: dict) -> list[str]:
+    """Only containerd's own pins (cni-<uuid>) that were not there before: other netns on this
+    machine (tests, other tools) are never ours to remove."""
+    problems = []
     for ns in sorted(set(hoststate.netns_files()) - set(before["netns"])):
         if not ns.startswith("cni-"):
             continue
@@ -414,8 +418,13 @@ def down() -> None:
     if not before.get("netns_mount", True) and hoststate.is_mount_point(hoststate.NETNS_DIR):
         if subprocess.run(["umount", hoststate.NETNS_DIR], capture_output=True).returncode != 0:
             problems.append(f"could not unmount {hoststate.NETNS_DIR}")
-    # Only links this tool makes: pod veths (enslaved to cni0, or carrying the ptp
-    # gateway address) and then the two bridges, each only if it was not there before.
+    return problems
+
+
+def _delete_links(before: dict) -> list[str]:
+    """Only links this tool makes: pod veths (enslaved to cni0, or carrying the ptp gateway
+    address) and then the two bridges, each only if it was not there before."""
+    problems = []
     for link in hoststate.our_pod_veths(S.CNI_BRIDGE, S.POD_GATEWAY):
         if subprocess.run(["ip", "link", "del", link], capture_output=True).returncode == 0:
             say(f"deleted leftover veth {link}")
@@ -425,25 +434,72 @@ def down() -> None:
                 say(f"deleted link {link}")
             else:
                 problems.append(f"could not delete link {link}")
+    return problems
+
+
+def _remove_cgroups(before: dict) -> list[str]:
+    problems = []
     for cg in set(hoststate.kubepods_cgroups()) - set(before["kubepods"]):
         problems += [f"cgroup {s}" for s in hoststate.remove_cgroup_tree(cg)]
+    return problems
+
+
+def _restore_sysctls(before: dict) -> list[str]:
     for kv in hoststate.restore_sysctls(before["sysctls"]):
         say(f"restored sysctl {kv}")
+    return []
+
+
+def _remove_shared_files(before: dict) -> list[str]:
+    """Container log links into our state dir, libcni's cached ADD results for our network
+    (/var/lib/cni/results/<network>-<id>-<ifname>), and the shared directories we created."""
     logs = Path("/var/log/containers")
     if logs.is_dir():
         for entry in logs.iterdir():
             if entry.is_symlink() and os.readlink(entry).startswith(str(S.STATE_ROOT)):
                 entry.unlink()
-    # libcni caches each ADD result under /var/lib/cni/results/<network>-<id>-<ifname>.
     for cached in Path("/var/lib/cni/results").glob("podnet-*"):
         cached.unlink(missing_ok=True)
     for d in hoststate.SHARED_DIRS:
         if d not in before["dirs"] and os.path.isdir(d):
             _rmdir_tree_if_empty(d)
+    return []
+
+
+def _remove_state(before: dict) -> list[str]:
+    problems = []
     for root in (S.RUN_ROOT, S.STATE_ROOT):
         shutil.rmtree(root, ignore_errors=True)
         if root.exists():
             problems.append(f"could not remove {root}")
+    return problems
+
+
+# `down`, in order: each step reports what it could not undo, and every step runs.
+DOWN_STEPS = (
+    ("stop the kubelet", _stop_kubelet),
+    ("remove pod sandboxes", remove_pods),
+    ("stop the daemons", _stop_daemons),
+    ("kill leftover processes", _kill_leftovers),
+    ("unmount our directories", _unmount_ours),
+    ("remove netns pins", _remove_netns_pins),
+    ("delete links", _delete_links),
+    ("remove kubepods cgroups", _remove_cgroups),
+    ("restore sysctls", _restore_sysctls),
+    ("remove shared files", _remove_shared_files),
+    ("remove state", _remove_state),
+)
+
+
+def down() -> None:
+    before = hoststate.load()
+    if before is None and not S.STATE_ROOT.exists() and not S.RUN_ROOT.exists():
+        say("nothing to do: no cluster state on this machine")
+        return
+    before = before or {"links": [], "netns": [], "kubepods": [], "sysctls": {}, "dirs": list(hoststate.SHARED_DIRS)}
+    problems: list[str] = []
+    for name, step in DOWN_STEPS:
+        problems += [f"{name}: {p}" for p in step(before)]
     if problems:
         raise Failure("down", "left behind:\n  " + "\n  ".join(problems))
     say("cluster down; machine state restored")

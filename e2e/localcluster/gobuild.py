@@ -113,9 +113,10 @@ def _nice(argv: list[str]) -> list[str]:
     return ["nice", "-n", "10"] + argv
 
 
-def _module_dir(name: str, module: str, version: str, render, tools_go: str, bin_dir: Path, log) -> Path:
+def _module_dir(name: str, module: str, version: str, render, tools_go: str, bin_dir: Path, log,
+                root: Path | None = None) -> Path:
     """A build directory whose go.mod is generated from `module`'s own go.mod at `version`."""
-    src = S.cache_dir() / name
+    src = (root or S.cache_dir()) / name
     src.mkdir(parents=True, exist_ok=True)
     bin_dir.mkdir(parents=True, exist_ok=True)
     gomod = module_gomod(module, version, src).read_text()

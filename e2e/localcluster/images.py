@@ -9,6 +9,7 @@ Each is written as an OCI layout tarball by oci.py and cached per version.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -75,13 +76,28 @@ def _apt_sources() -> list[str]:
     return found
 
 
+def host_suite(os_release: str | None = None) -> str:
+    """The machine's own release codename (bookworm here, noble on GitHub's Ubuntu runners):
+    mmdebstrap builds from the machine's apt sources, which only serve their own suite."""
+    if os_release is None:
+        try:
+            os_release = Path("/etc/os-release").read_text()
+        except OSError:
+            return "bookworm"
+    for line in os_release.splitlines():
+        if line.startswith("VERSION_CODENAME="):
+            return line.split("=", 1)[1].strip().strip('"') or "bookworm"
+    return "bookworm"
+
+
 def build_python(work: Path) -> Path:
     rootfs = work / "python-rootfs.tar"
     argv = ["nice", "-n", "10", "mmdebstrap", "--quiet", "--variant=essential", "--include=python3",
             "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-exclude=/usr/share/man/*",
             "--dpkgopt=path-exclude=/usr/share/locale/*",
-            "bookworm", str(rootfs), *_apt_sources()]
-    subprocess.run(argv, check=True)
+            host_suite(), str(rootfs), *_apt_sources()]
+    # same package versions -> the same root filesystem, byte for byte (mmdebstrap honours it)
+    subprocess.run(argv, check=True, env=dict(os.environ, SOURCE_DATE_EPOCH="0"))
     spec = oci.ImageSpec(name=S.PYTHON_IMAGE, layers=(rootfs,), cmd=("python3",))
     return oci.build_archive(spec, archive_path(S.PYTHON_IMAGE))
 

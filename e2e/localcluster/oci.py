@@ -4,14 +4,18 @@ containerd's `ctr images import` reads an OCI layout archive and names the
 image from the `io.containerd.image.name` annotation, so images made here are
 imported by name and never pulled.  Layers stay uncompressed: they are imported
 once per `up` on the same machine, and gzip would cost more time than it saves.
+
+Reproducible: every tar entry we write has mtime 0 (layers from tar_from_files, and
+the layout's own files), JSON is written with sorted keys, so the same inputs give
+the same digests.  The platform is the machine's (amd64, arm64), never assumed.
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import platform
 import tarfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,12 +49,31 @@ def _blob(data: bytes) -> tuple[str, bytes]:
     return "sha256:" + hashlib.sha256(data).hexdigest(), data
 
 
+GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
+
+
+def go_arch(machine: str | None = None) -> str:
+    """The OCI/Go name of this machine's architecture (`uname -m` x86_64 -> amd64)."""
+    machine = machine or platform.machine()
+    return GOARCH.get(machine, machine)
+
+
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
     info.size = len(data)
-    info.mtime = int(time.time())
+    info.mtime = 0
     info.mode = 0o644
     tar.addfile(info, io.BytesIO(data))
+
+
+def add_file(tar: tarfile.TarFile, name: str, path: Path) -> None:
+    """A regular file under `name`, owned by root, mode 0644, mtime 0 (not the source's)."""
+    info = tarfile.TarInfo(name)
+    info.size = path.stat().st_size
+    info.mtime = 0
+    info.mode = 0o644
+    with open(path, "rb") as f:
+        tar.addfile(info, f)
 
 
 def image_config(spec: ImageSpec, diff_ids: list[str]) -> dict:
@@ -62,7 +85,7 @@ def image_config(spec: ImageSpec, diff_ids: list[str]) -> dict:
     if spec.labels:
         cfg["Labels"] = dict(spec.labels)
     return {
-        "architecture": "amd64",
+        "architecture": go_arch(),
         "os": "linux",
         "config": cfg,
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
@@ -91,7 +114,7 @@ def build_archive(spec: ImageSpec, out: Path) -> Path:
             "mediaType": MEDIA_MANIFEST,
             "digest": man_digest,
             "size": len(man_bytes),
-            "platform": {"architecture": "amd64", "os": "linux"},
+            "platform": {"architecture": go_arch(), "os": "linux"},
             "annotations": {
                 "io.containerd.image.name": spec.name,
                 "org.opencontainers.image.ref.name": spec.name.rsplit(":", 1)[1],
@@ -102,11 +125,11 @@ def build_archive(spec: ImageSpec, out: Path) -> Path:
     tmp = out.with_suffix(".partial")
     with tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT) as tar:
         _add_bytes(tar, "oci-layout", json.dumps({"imageLayoutVersion": "1.0.0"}).encode())
-        _add_bytes(tar, "index.json", json.dumps(index).encode())
+        _add_bytes(tar, "index.json", json.dumps(index, sort_keys=True).encode())
         _add_bytes(tar, "blobs/sha256/" + cfg_digest.split(":")[1], cfg_bytes)
         _add_bytes(tar, "blobs/sha256/" + man_digest.split(":")[1], man_bytes)
         for path, desc in layer_descs:
-            tar.add(str(path), arcname="blobs/sha256/" + desc["digest"].split(":")[1], recursive=False)
+            add_file(tar, "blobs/sha256/" + desc["digest"].split(":")[1], path)
     tmp.rename(out)
     return out
 

@@ -5,6 +5,7 @@ Run: python3 -m pytest e2e/localcluster/test_localcluster_unit.py  (or python3 -
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tarfile
 import tempfile
@@ -148,6 +149,23 @@ class OciLayout(unittest.TestCase):
                 config = json.load(tar.extractfile("blobs/sha256/" + manifest["config"]["digest"][7:]))
                 self.assertEqual(config["rootfs"]["diff_ids"], [manifest["layers"][0]["digest"]])
                 self.assertIn("blobs/sha256/" + manifest["layers"][0]["digest"][7:], tar.getnames())
+
+    def test_the_same_inputs_give_the_same_archive_bytes(self):
+        with tempfile.TemporaryDirectory() as d:
+            src = Path(d, "hello")
+            src.write_text("hi\n")
+            outs = []
+            for n in (1, 2):
+                layer = oci.tar_from_files(Path(d, f"layer{n}.tar"), [("hello", src, None, 0o644)])
+                os.utime(layer, (n * 1000, n * 1000))  # different file times must not matter
+                outs.append(oci.build_archive(oci.ImageSpec(name="localhost/podnet/test:1", layers=(layer,)),
+                                              Path(d, f"img{n}.tar")).read_bytes())
+            self.assertEqual(outs[0], outs[1])
+
+    def test_the_platform_is_the_machines(self):
+        self.assertEqual(oci.go_arch("x86_64"), "amd64")
+        self.assertEqual(oci.go_arch("aarch64"), "arm64")
+        self.assertEqual(oci.image_config(oci.ImageSpec(name="x:1", layers=()), [])["architecture"], oci.go_arch())
 
     def test_busybox_layer_links_every_applet_to_the_binary(self):
         entries = images.busybox_entries(Path("/bin/busybox"), ["sh", "wget", "busybox"])

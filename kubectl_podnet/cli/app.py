@@ -38,6 +38,16 @@ def version() -> None:
     typer.echo(f"kubectl-podnet {__version__}")
 
 
+def is_command_path(words: list[str]) -> bool:
+    """Whether `words` name a command or group of this CLI (its help may be replayed)."""
+    command: object = typer.main.get_command(app)
+    for word in words:
+        command = (getattr(command, "commands", None) or {}).get(word)
+        if command is None:
+            return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         # standalone: typer prints usage errors itself and exits 2
@@ -60,5 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console-script entry: exit with main()'s status."""
-    sys.exit(main())
+    """The former console-script entry (kept for installs made before cli/front.py)."""
+    from kubectl_podnet.cli.front import run as front_door
+
+    front_door()

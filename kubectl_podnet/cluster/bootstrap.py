@@ -6,9 +6,16 @@ length-framed zip, checked against its sha256 and kept in the pod under that has
 run names the hash it wants: a warm pod runs it at once (one exec, nothing sent), a
 cold one answers NEED_PAYLOAD and the client sends it once. The code on the node is
 therefore always exactly the plugin's, and nobody builds or pushes an image.
+
+A warm run then hands over to node/resident.py in the payload: the resident agent of
+that digest answers over a unix socket (no Python start-up of the agent, no imports), or
+the agent runs inline as it always did and a resident one is started for the next run.
+The warm path imports only os and sys here; the install path pays for zipfile & co.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from kubectl_podnet.cluster.manifests import CACHE_DIR
 from kubectl_podnet.errors import AgentError, ExitStatus, UsageError
@@ -30,23 +37,27 @@ _CONSTANTS: dict[str, object] = {
     "USAGE_ERROR": UsageError.__name__,
     "AGENT_ERROR": AgentError.__name__,
     "CACHE_DIR": CACHE_DIR,
+    "DIGEST_HEX": 2 * hashlib.sha256().digest_size,
 }
 
-BODY = r"""import hashlib, io, json, os, sys, zipfile
+BODY = r"""import os, sys
 digest, mode, request = sys.argv[1], sys.argv[2], sys.argv[3]
+deadline = float(sys.argv[4])
 cache = os.environ.get("PODNET_CACHE", CACHE_DIR)
 home = os.path.join(cache, digest)
 
 def say(code, **extra):
+    import json
     print(json.dumps({"apiVersion": API_VERSION, "kind": RESULT_KIND, "exitCode": code, **extra}))
     sys.exit(code)
 
-if len(digest) != 2 * hashlib.sha256().digest_size or digest.strip("0123456789abcdef"):
+if len(digest) != DIGEST_HEX or digest.strip("0123456789abcdef"):
     say(USAGE, error={"kind": USAGE_ERROR, "message": "the payload digest is not a sha256"})
 
-if not os.path.isdir(home):
-    if mode != "install":
-        say(NEED_PAYLOAD, needPayload=True)
+if mode == "install":
+    # Always read the whole frame, even when another exec installed this digest meanwhile:
+    # a sender whose stdin nobody reads blocks, and its exec never ends.
+    import hashlib, io, zipfile
     header = sys.stdin.buffer.readline().split()
     if len(header) != 2 or header[0] != FRAME_MAGIC:
         say(BAD_PAYLOAD, error={"kind": AGENT_ERROR, "message": "payload frame header missing"})
@@ -60,25 +71,33 @@ if not os.path.isdir(home):
     data = b"".join(chunks)
     if size or hashlib.sha256(data).hexdigest() != digest:
         say(BAD_PAYLOAD, error={"kind": AGENT_ERROR, "message": "payload truncated or corrupted in transit"})
-    staging = home + ".part-" + str(os.getpid())
-    zipfile.ZipFile(io.BytesIO(data)).extractall(staging)
-    import compileall  # once per version, so no run compiles the agent again
-    compileall.compile_dir(staging, quiet=2)
-    try:
-        os.rename(staging, home)
-    except OSError:  # another exec installed it first
-        import shutil
-        shutil.rmtree(staging, ignore_errors=True)
+    if not os.path.isdir(home):
+        staging = home + ".part-" + str(os.getpid())
+        zipfile.ZipFile(io.BytesIO(data)).extractall(staging)
+        import compileall  # once per version, so no run compiles the agent again
+        compileall.compile_dir(staging, quiet=2)
+        try:
+            os.rename(staging, home)
+        except OSError:  # another exec installed it first
+            import shutil
+            shutil.rmtree(staging, ignore_errors=True)
+elif not os.path.isdir(home):
+    say(NEED_PAYLOAD, needPayload=True)
 sys.path.insert(0, home)
-from kubectl_podnet.node.__main__ import main
-sys.exit(main(["--request", request]))
+# the resident agent of this digest answers, or the agent runs here and starts one
+from kubectl_podnet.node.resident import run
+sys.exit(run(home, digest, request, deadline))
 """
 
 SCRIPT = "".join(f"{name} = {value!r}\n" for name, value in _CONSTANTS.items()) + BODY
 
 
-def command(digest: str, mode: str, request_json: str) -> list[str]:
-    return ["python3", "-c", SCRIPT, digest, mode, request_json]
+def command(digest: str, mode: str, request_json: str, deadline: float) -> list[str]:
+    """The exec argv; `deadline` (seconds) bounds the resident agent's work and its wait for it.
+
+    -I -S: none of the image's site-packages or PYTHON* settings, only the sent payload
+    (and no site start-up to pay on every exec)."""
+    return ["python3", "-I", "-S", "-c", SCRIPT, digest, mode, request_json, f"{deadline:g}"]
 
 
 def frame(payload: bytes) -> bytes:

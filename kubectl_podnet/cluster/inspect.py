@@ -10,6 +10,7 @@ each and never holds up the others.
 from __future__ import annotations
 
 import json
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ Outcome = Union[PodNetReport, PodnetError]
 class AgentRun:
     outcomes: list[Outcome]  # one per request, in order
     sent_payload: bool
+    resident_pid: int | None = None  # the resident agent that answered; None: it ran inline
 
 
 @dataclass(frozen=True)
@@ -47,13 +49,13 @@ def exec_agent(
 ) -> tuple[dict[str, Any], bool]:
     """One request (any agent request as JSON) to the agent pod, sending our code first if it lacks it."""
     where = f"pod {agent.namespace}/{agent.name}"
-    argv = bootstrap.command(payload.digest, "run", request_json)
+    argv = bootstrap.command(payload.digest, "run", request_json, timeout)
     result = cluster.exec(agent.namespace, agent.name, CONTAINER, argv, None, timeout)
     envelope = parse_envelope(result.stdout, result.stderr, result.exit_code, where)
     if not envelope.get("needPayload"):
         return envelope, False
     progress(f"sending the agent code ({len(payload.data) // 1024} KiB, sha256 {payload.digest[:12]}) to {where}")
-    argv = bootstrap.command(payload.digest, "install", request_json)
+    argv = bootstrap.command(payload.digest, "install", request_json, timeout)
     result = cluster.exec(agent.namespace, agent.name, CONTAINER, argv, bootstrap.frame(payload.data), timeout)
     return parse_envelope(result.stdout, result.stderr, result.exit_code, where), True
 
@@ -70,7 +72,13 @@ def run_agent(
     request_json = json.dumps([to_json(r) for r in requests], separators=(",", ":"))
     where = f"pod {agent.namespace}/{agent.name}"
     envelope, sent = exec_agent(cluster, agent, request_json, timeout, progress, payload or build_payload())
-    return AgentRun(outcomes=outcomes_from(envelope, len(requests), where, agent.node), sent_payload=sent)
+    outcomes = outcomes_from(envelope, len(requests), where, agent.node)
+    served = envelope.get("servedBy")
+    resident = served.get("pid") if isinstance(served, dict) and served.get("resident") else None
+    if os.environ.get("PODNET_DEBUG"):
+        how = f"its resident agent (pid {resident})" if resident else "an agent started for this run"
+        progress(f"debug: {where} answered from {how}")
+    return AgentRun(outcomes=outcomes, sent_payload=sent, resident_pid=resident if isinstance(resident, int) else None)
 
 
 def outcomes_from(envelope: dict[str, Any], expected: int, where: str, node: str | None) -> list[Outcome]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubectl_podnet.cluster.declared import attached_networks, declared_ports
 from kubectl_podnet.errors import ClusterError
 from kubectl_podnet.model import ContainerRef, ContainerState, InspectRequest, Role
 
@@ -95,4 +96,6 @@ def inspect_request(pod: Obj, probe_timeout: float = 0.5) -> InspectRequest:
         node=node,
         host_network=bool(spec.get("hostNetwork")),
         probe_timeout=probe_timeout,
+        declared_ports=declared_ports(pod),
+        networks=attached_networks(pod),
     )

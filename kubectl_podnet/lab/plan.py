@@ -54,6 +54,8 @@ def pod_commands(plan: LabPlan, pod: PodPlan) -> list[Command]:
             ["ip", "-n", node, "link", "set", veth, "master", "cni0", "up"],
             ["ip", "-n", ns, "route", "add", "default", "via", BRIDGE_V4[0]],
         ]
+        if pod.ipv6:  # as the bridge plugin with isGateway does for each family
+            commands.append(["ip", "-n", ns, "-6", "route", "add", "default", "via", BRIDGE_V6[0]])
     else:  # ptp, like kind's kindnet: no bridge, a /32 host route per pod
         commands += [
             ["ip", "-n", node, "addr", "add", f"{PTP_GATEWAY}/32", "dev", veth],

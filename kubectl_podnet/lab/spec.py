@@ -27,7 +27,8 @@ SERVER_PORT = 8080
 
 @dataclass(frozen=True)
 class ContainerSpec:
-    """A container process. `listen` entries: "0.0.0.0:8080", "[::1]:9090", "pod:8080" (the pod IP)."""
+    """A container process. `listen` entries: "0.0.0.0:8080", "[::1]:9090", "pod:8080" (the pod IP);
+    "udp:0.0.0.0:5353" binds a UDP socket instead."""
 
     name: str
     listen: tuple[str, ...] = ()

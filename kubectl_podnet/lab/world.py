@@ -27,25 +27,31 @@ from kubectl_podnet.node.procfs import NETNS_DIR
 STATE_DIR = "/run/podnet-lab"
 CGROUP_ROOT = "/sys/fs/cgroup"
 
-# A container that serves: bind every address given, accept and close, never resolve names.
+# A container that serves: bind every address given ("udp:" first: a UDP socket), accept and
+# close (UDP: read and drop), never resolve names.
 SERVER = r"""
 import select, socket, sys
 socks = []
 for spec in sys.argv[1:]:
-    host, port = spec.rsplit(":", 1)
+    udp = spec.startswith("udp:")
+    host, port = spec[4 if udp else 0:].rsplit(":", 1)
     host = host.strip("[]")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    s = socket.socket(family, socket.SOCK_STREAM)
+    s = socket.socket(family, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if family == socket.AF_INET6 and host == "::":
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     s.bind((host, int(port)))
-    s.listen(64)
+    if not udp:
+        s.listen(64)
     socks.append(s)
 print("ready", flush=True)
 while True:
     for s in select.select(socks, [], [])[0]:
-        s.accept()[0].close()
+        if s.type == socket.SOCK_DGRAM:
+            s.recvfrom(65535)
+        else:
+            s.accept()[0].close()
 """
 
 

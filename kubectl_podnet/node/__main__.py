@@ -17,10 +17,13 @@ from kubectl_podnet.model import API_VERSION, RESULT_KIND, RESULT_LIST_KIND, Ins
 from kubectl_podnet.serde import from_json, to_json
 
 if TYPE_CHECKING:
-    from kubectl_podnet.node.procfs import ProcFS
+    from kubectl_podnet.node.discover import CgroupGroup
+    from kubectl_podnet.node.inspect import NodeView
 
 
-def run_one(data: object, procfs: ProcFS | None = None) -> tuple[int, dict[str, object]]:
+def run_one(
+    data: object, node_view: NodeView | None = None, scanned: dict[str, dict[str, CgroupGroup]] | None = None
+) -> tuple[int, dict[str, object]]:
     from kubectl_podnet.report import build_report
     from kubectl_podnet.node.inspect import inspect_pod
 
@@ -29,7 +32,8 @@ def run_one(data: object, procfs: ProcFS | None = None) -> tuple[int, dict[str, 
             request = from_json(InspectRequest, data)
         except (ValueError, TypeError) as exc:
             raise UsageError(f"bad agent request: {exc}") from exc
-        report = build_report(inspect_pod(request, procfs))
+        groups = (scanned or {}).get(request.pod_uid)
+        report = build_report(inspect_pod(request, node_view=node_view, groups=groups))
     except PodnetError as exc:
         code = int(exc.exit_status)
         return code, envelope(code, None, {"kind": type(exc).__name__, "message": exc.one_line()})
@@ -53,10 +57,16 @@ def run(request_text: str) -> tuple[int, dict[str, object]]:
 
 
 def run_batch(data: list[object]) -> tuple[int, dict[str, object]]:
-    from kubectl_podnet.node.snapshot import SnapshotProcFS
+    from kubectl_podnet.node.discover import scan_pods
+    from kubectl_podnet.node.inspect import read_node_view
+    from kubectl_podnet.node.procfs import ProcFS
 
-    procfs = SnapshotProcFS()  # one /proc scan for every pod of the batch
-    results = [run_one(item, procfs) for item in data]
+    # once for the whole batch: the node's uplink and overlays, and one pass over /proc;
+    # each request is still validated on its own
+    view = read_node_view() if data else None
+    uids = {item["podUid"] for item in data if isinstance(item, dict) and isinstance(item.get("podUid"), str)}
+    scanned = scan_pods(ProcFS(), uids) if len(uids) > 1 else None
+    results = [run_one(item, view, scanned) for item in data]
     code = max((item_code for item_code, _ in results), default=0)
     return code, {"apiVersion": API_VERSION, "kind": RESULT_LIST_KIND, "exitCode": code,
                   "items": [item for _, item in results]}

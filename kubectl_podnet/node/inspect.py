@@ -12,6 +12,9 @@ import ipaddress
 import os
 import re
 
+from dataclasses import dataclass, field
+
+from kubectl_podnet.checks_reach import pod_ip_targets
 from kubectl_podnet.errors import NoPodProcess, UsageError
 from kubectl_podnet.model import (
     ContainerFacts,
@@ -19,17 +22,20 @@ from kubectl_podnet.model import (
     Interface,
     Listener,
     NodeFacts,
+    NodeLink,
+    OverlayLink,
     PodInfo,
     Probe,
     Route,
+    RouteLookup,
     Sandbox,
 )
 from kubectl_podnet.node import netlink
-from kubectl_podnet.node.discover import find_sandbox, scan_pod, split_sandbox
+from kubectl_podnet.node.discover import CgroupGroup, find_sandbox, scan_pod, split_sandbox
 from kubectl_podnet.node.nsenter import run_in_netns
-from kubectl_podnet.node.probe import probe_loopback
+from kubectl_podnet.node.probe import probe_loopback, probe_targets
 from kubectl_podnet.node.procfs import NETNS_DIR, ProcFS
-from kubectl_podnet.node.tcp import parse_listeners
+from kubectl_podnet.node.tcp import parse_listeners, parse_udp_bound
 
 _UID = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$")
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
@@ -49,6 +55,9 @@ def validate(request: InspectRequest) -> None:
             raise UsageError(f"pod IP {address!r} is not an IP address") from exc
     if not 0 < request.probe_timeout <= 10:
         raise UsageError("probe timeout must be in (0, 10] seconds")
+    for declared in request.declared_ports:
+        if not 0 < declared.port < 65536:
+            raise UsageError(f"declared port {declared.port} of {declared.container} is not in 1-65535")
 
 
 def _owners(procfs: ProcFS, containers: list[ContainerFacts]) -> dict[int, str]:
@@ -61,18 +70,37 @@ def _owners(procfs: ProcFS, containers: list[ContainerFacts]) -> dict[int, str]:
     return owners
 
 
+@dataclass(frozen=True)
+class NodeView:
+    """What the node's netns says for every pod alike: read once per agent run, not per pod."""
+
+    uplink: NodeLink | None = None
+    overlays: list[OverlayLink] = field(default_factory=list)
+    links: dict[int, NodeLink] = field(default_factory=dict)  # to name route lookups' devices
+
+
+def read_node_view() -> NodeView:
+    with netlink.open_netns(None) as host:
+        return NodeView(*netlink.read_node_path(host))
+
+
+_TABLES = (("net/tcp", 4, "tcp"), ("net/tcp6", 6, "tcp"), ("net/udp", 4, "udp"), ("net/udp6", 6, "udp"))
+
+
 def _listeners(procfs: ProcFS, owners: dict[int, str], owned_only: bool) -> list[Listener]:
-    """The TCP listeners of the calling thread's netns (run it inside the pod's)."""
+    """The TCP listeners and bound UDP sockets of the calling thread's netns (run it inside the pod's)."""
     found: dict[int, Listener] = {}
-    for name, family in (("net/tcp", 4), ("net/tcp6", 6)):
-        for sock in parse_listeners(procfs.read("thread-self", name) or "", family):
+    for name, family, protocol in _TABLES:
+        parse = parse_listeners if protocol == "tcp" else parse_udp_bound
+        for sock in parse(procfs.read("thread-self", name) or "", family):
             owner = owners.get(sock.inode)
             if owned_only and owner is None:
                 continue  # hostNetwork: the node's own listeners are not the pod's
             found[sock.inode] = Listener(
-                family=4 if family == 4 else 6, address=sock.address, port=sock.port, inode=sock.inode, container=owner
+                family=4 if family == 4 else 6, address=sock.address, port=sock.port, inode=sock.inode, container=owner,
+                protocol="tcp" if protocol == "tcp" else "udp",
             )
-    return sorted(found.values(), key=lambda item: (item.port, item.family, item.address))
+    return sorted(found.values(), key=lambda item: (item.port, item.protocol, item.family, item.address))
 
 
 def _netns_candidates(
@@ -111,12 +139,19 @@ def open_pod_netns(candidates: list[tuple[str, int]]) -> int | None:
 
 
 def inspect_pod(
-    request: InspectRequest, procfs: ProcFS | None = None, netns_dir: str = NETNS_DIR
+    request: InspectRequest,
+    procfs: ProcFS | None = None,
+    netns_dir: str = NETNS_DIR,
+    node_view: NodeView | None = None,
+    groups: dict[str, CgroupGroup] | None = None,
 ) -> NodeFacts:
+    """One pod's facts. For a batch the caller reads the node-wide part (`node_view`) and
+    scans /proc (`groups`: this pod's processes) once, for every pod."""
     validate(request)
     procfs = procfs or ProcFS()
     node_inode = os.stat("/proc/thread-self/ns/net").st_ino  # the agent runs in the node netns
-    groups = scan_pod(procfs, request.pod_uid)
+    if groups is None:
+        groups = scan_pod(procfs, request.pod_uid)
     if not groups:
         raise NoPodProcess(
             f"no process of pod {request.pod_uid} on this node",
@@ -144,6 +179,8 @@ def inspect_pod(
     routes: list[Route] = []
     listeners: list[Listener] = []
     probes: list[Probe] = []
+    node_routes: list[RouteLookup] = []
+    view = node_view if node_view is not None else read_node_view()
     netns_fd = open_pod_netns(candidates)
     if candidates and netns_fd is None:
         raise NoPodProcess(
@@ -155,7 +192,7 @@ def inspect_pod(
             with netlink.open_netns(None if host_network else netns_fd) as ipr:
                 interfaces = netlink.read_interfaces(ipr)
                 routes = netlink.read_routes(ipr, {i.ifindex: i.name for i in interfaces})
-                if not host_network and any(i.kind == "veth" for i in interfaces):
+                if not host_network:
                     with netlink.open_netns(None) as host:
                         interfaces = [
                             dataclasses.replace(i, peer=netlink.host_peer(host, ipr, i, netns_fd))
@@ -163,16 +200,20 @@ def inspect_pod(
                             else i
                             for i in interfaces
                         ]
+                        # the node's way to the pod, as the kernel answers `ip route get POD_IP`
+                        node_routes = [netlink.route_lookup(host, ip, view.links) for ip in request.pod_ips]
             owners = _owners(procfs, containers)
 
             def in_pod_netns() -> tuple[list[Listener], list[Probe]]:
                 found = _listeners(procfs, owners, owned_only=host_network)
-                ports = sorted({item.port for item in found})
+                ports = sorted({item.port for item in found if item.protocol == "tcp"})  # UDP: no handshake to dial
                 return found, probe_loopback(ports, request.probe_timeout)
 
             listeners, probes = run_in_netns(netns_fd, in_pod_netns, name="podnet-pod-netns")
         finally:
             os.close(netns_fd)
+    # from the node's netns (this thread's): the way kubelet probes and other nodes' pods come in
+    pod_ip_probes = probe_targets(pod_ip_targets(listeners, request.pod_ips), request.probe_timeout)
 
     return NodeFacts(
         pod=PodInfo(
@@ -182,6 +223,8 @@ def inspect_pod(
             node=request.node,
             host_network=host_network,
             pod_ips=list(request.pod_ips),
+            declared_ports=list(request.declared_ports),
+            networks=list(request.networks),
         ),
         sandbox=sandbox,
         node_netns_inode=node_inode,
@@ -192,4 +235,8 @@ def inspect_pod(
         listeners=listeners,
         probes=probes,
         notes=notes,
+        pod_ip_probes=pod_ip_probes,
+        node_routes=node_routes,
+        uplink=view.uplink,
+        overlays=view.overlays,
     )

@@ -9,6 +9,7 @@ recorded dumps. A pod netns is entered through an fd the caller already holds (s
 
 from __future__ import annotations
 
+import errno
 import importlib
 import importlib.util
 import os
@@ -19,8 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kubectl_podnet.model import Interface, Peer, Route
-from kubectl_podnet.node import rtnl
+from kubectl_podnet.model import Interface, NodeLink, OverlayLink, Peer, Route, RouteLookup
+from kubectl_podnet.node import rtnl, rtnl_path
 from kubectl_podnet.node.nsenter import setns
 
 
@@ -116,6 +117,34 @@ def host_peer(host: Any, pod: Any, pod_if: Interface, pod_netns_fd: int) -> Peer
             index,
         )
     return rtnl.match_peer(pod_if, link, nsid_of(host, pod_netns_fd), master, routes or [])
+
+
+def read_node_path(ipr: Any) -> tuple[NodeLink | None, list[OverlayLink], dict[int, NodeLink]]:
+    """The node's uplink (its default route's device), its vxlan/geneve devices and its links: once a run."""
+    links, routes = list(ipr.get_links()), list(ipr.get_routes())
+    return (rtnl_path.parse_uplink(links, routes), rtnl_path.parse_overlays(links, routes),
+            rtnl_path.parse_node_links(links))
+
+
+def route_lookup(ipr: Any, destination: str, known: dict[int, NodeLink]) -> RouteLookup:
+    """The kernel's answer to `ip route get destination` (one RTM_GETROUTE) in the netns of `ipr`.
+
+    The out-device is named from `known` (the node's links, read once a run); only a link
+    newer than that costs one more question.
+    """
+    from pyroute2.netlink.exceptions import NetlinkError
+
+    family = socket.AF_INET6 if ":" in destination else socket.AF_INET
+    try:
+        answer = ipr.route("get", dst=destination, family=family)[0]
+    except NetlinkError as exc:  # ENETUNREACH, EHOSTUNREACH, EACCES (prohibit), EINVAL (blackhole)
+        return rtnl_path.parse_route_lookup(destination, None, errno.errorcode.get(exc.code, str(exc.code)), None)
+    oif = rtnl_path.route_oif(answer)
+    out = known.get(oif) if oif is not None else None
+    if out is None and oif is not None:
+        found = ipr.link("get", index=oif)
+        out = rtnl_path.parse_node_links(found).get(oif) if found else None
+    return rtnl_path.parse_route_lookup(destination, answer, None, out)
 
 
 def decode_dump(data: bytes) -> list[Any]:

@@ -1,4 +1,4 @@
-"""Connect to a pod's listeners over loopback, from inside the pod's netns.
+"""Connect to a pod's listeners: over loopback from inside its netns, and at its IP from the node.
 
 Both loopback families are tried for every listening port, because "reachable over
 localhost" depends on which one a client picks: busybox and most scripts dial
@@ -42,3 +42,11 @@ def probe_loopback(ports: list[int], timeout: float) -> list[Probe]:
     Run it through `nsenter.run_in_netns` to dial the pod's own `lo`.
     """
     return [_dial(target, port, timeout) for port in ports for target in LOOPBACKS]
+
+
+def probe_targets(targets: list[tuple[str, int]], timeout: float) -> list[Probe]:
+    """Dial each (address, port) from the calling thread's netns: the node's, for `pod-ip`.
+
+    The agent runs in the node netns (hostNetwork), where the kubelet's probes start too.
+    """
+    return [_dial(address, port, timeout) for address, port in targets]

@@ -22,6 +22,7 @@ from kubectl_podnet.model import Address, Interface, Peer, Route
 SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
 MAIN_TABLE = 254
 UNICAST = 1  # RTN_UNICAST: local, broadcast and multicast routes are the kernel's own
+RTNH_F_ONLINK = 4  # the route's gateway is declared on-link (`ip route ... onlink`)
 
 
 class Message(Protocol):
@@ -102,6 +103,7 @@ def parse_routes(msgs: Iterable[Message], names: dict[int, str]) -> list[Route]:
                 dev=names.get(msg.get("oif")),
                 scope=_scope(msg["scope"]),
                 family=4 if family == 4 else 6,
+                onlink=bool(msg["flags"] & RTNH_F_ONLINK),
             )
         )
     return routes
@@ -162,4 +164,5 @@ def match_peer(
         master_kind=link_kind(master) if master is not None else None,
         routes=routes,
         reason=None if confirmed else "the host link does not point back at the pod's eth0",
+        mtu=host_link.get("mtu"),
     )

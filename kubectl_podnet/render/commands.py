@@ -5,7 +5,9 @@ Built from the report alone (pure), with the real pids, names and ports filled i
 
 from __future__ import annotations
 
+from kubectl_podnet.checks_reach import pod_ip_targets
 from kubectl_podnet.model import PodNetReport
+from kubectl_podnet.verdict import primary_interface
 
 
 def manual_commands(report: PodNetReport) -> list[str]:
@@ -37,6 +39,7 @@ def manual_commands(report: PodNetReport) -> list[str]:
             f"{enter} ip -br addr",
             f"{enter} ip route",
             f"{enter} ss -ltnp   # listeners of every container in the pod",
+            f"{enter} ss -lunp   # UDP sockets bound by the pod (UDP has no listen state: bound and unconnected)",
         ]
         for interface in report.interfaces:
             peer = interface.peer
@@ -46,6 +49,29 @@ def manual_commands(report: PodNetReport) -> list[str]:
                     lines.append(f"ip link show master {peer.master}   # every veth on the bridge")
                 else:
                     lines.append(f"ip route | grep {peer.name}   # routed: a host route per pod")
-    for port in sorted({l.port for l in report.listeners}):
+    for port in sorted({l.port for l in report.listeners if l.protocol == "tcp"}):
         lines.append(f"{enter} bash -c 'echo > /dev/tcp/127.0.0.1/{port}' && echo reachable   # port {port}")
+    lines += _path_commands(report, enter)
+    return lines
+
+
+def _path_commands(report: PodNetReport, enter: str) -> list[str]:
+    """pod-ip, routes, mtu and the Multus annotation, by hand."""
+    pod = report.pod
+    lines = [
+        f"bash -c 'echo > /dev/tcp/{ip}/{port}' && echo reachable   # from the node: port {port} at the pod IP"
+        for ip, port in pod_ip_targets(report.listeners, pod.pod_ips)
+    ]
+    if pod.host_network:
+        return lines
+    eth0 = primary_interface(report.interfaces)
+    peer = eth0.peer if eth0 else None
+    where = " or ".join(n for n in (peer.name, peer.master) if n) if peer else "the pod's veth or its bridge"
+    lines.append(f"{enter} ip -d link show eth0   # its mtu must equal the host peer's")
+    lines += [f"ip route get {ip}   # the node's route to the pod: must leave by {where}" for ip in pod.pod_ips]
+    lines.append("ip route show default   # the node's uplink; ip -d link show DEV gives its mtu (and any vxlan/geneve)")
+    if pod.networks and pod.name:
+        lines.append(f"kubectl get pod {pod.name} -n {pod.namespace} -o jsonpath="
+                     "'{.metadata.annotations.k8s\\.v1\\.cni\\.cncf\\.io/network-status}'   # Multus: the "
+                     "interfaces the pod asked for")
     return lines

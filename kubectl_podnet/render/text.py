@@ -9,6 +9,7 @@ from __future__ import annotations
 import textwrap
 
 from kubectl_podnet.checks import primary_interface
+from kubectl_podnet.checks_path import overlays_on_path
 from kubectl_podnet.model import PodNetReport
 
 _STATUS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
@@ -54,18 +55,26 @@ def topology_steps(report: PodNetReport) -> list[str]:
     if eth0 is None:
         return steps + ["(no veth)"]
     addresses = " ".join(f"{a.address}/{a.prefixlen}" for a in eth0.addresses if a.scope == "global")
-    steps.append(f"{eth0.name} {addresses}".rstrip())
+    steps.append(f"{eth0.name} {addresses} mtu {eth0.mtu}".replace("  ", " "))
     peer = eth0.peer
     if peer is None or peer.name is None:
         return steps + ["<-veth pair-> (host peer not found)"]
-    steps.append(f"<-veth pair-> {peer.name} (host)")
+    differs = f", mtu {peer.mtu}" if peer.mtu is not None and peer.mtu != eth0.mtu else ""
+    steps.append(f"<-veth pair-> {peer.name} (host{differs})")
     if peer.master:
         steps.append(f"{peer.master} ({peer.master_kind})")
     elif peer.routes:
         steps.append(f"routed ({', '.join(peer.routes)})")
+    steps += [f"{o.kind} {o.name} (mtu {o.mtu})" for o in overlays_on_path(report, eth0)]
+    if report.uplink:
+        steps.append(f"uplink {report.uplink.name} (mtu {report.uplink.mtu})")
+    networks = {n.interface: n.network for n in report.pod.networks if n.interface}
     extras = [i for i in report.interfaces if i.kind not in ("loopback",) and i is not eth0]
     if extras:
-        steps.append("also: " + ", ".join(f"{i.name} ({i.kind})" for i in extras))
+        steps.append("also: " + ", ".join(
+            f"{i.name} ({i.kind}, network {networks[i.name]})" if i.name in networks else f"{i.name} ({i.kind})"
+            for i in extras
+        ))
     return steps
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
+from kubectl_podnet.checks import CHECK_IDS
 from kubectl_podnet.report import build_report
 from kubectl_podnet.errors import NodeError
 from kubectl_podnet.lab.spec import ContainerSpec, PodSpec
@@ -35,9 +36,7 @@ def test_healthy_two_container_pod_passes_every_check(lab: Lab) -> None:
     node = lab(PodSpec("web", (SERVER, SIDECAR)))
     answer = ask_agent(node, request_for(node))
     assert answer.code == 0
-    assert answer.statuses() == dict.fromkeys(
-        ["pause-container", "shared-netns", "shared-ip", "single-veth", "localhost"], "pass"
-    )
+    assert answer.statuses() == dict.fromkeys(CHECK_IDS, "pass")
     report, pod = answer.report, node.plan.pods[0]
     assert report["sandbox"]["source"] == "pause-process"
     assert report["sandbox"]["containerId"] == pod.sandbox_id
@@ -92,7 +91,8 @@ def test_host_network_pod_uses_the_node_netns_and_has_no_veth(lab: Lab) -> None:
     assert report["pod"]["hostNetwork"] is True
     assert report["sandbox"]["netnsInode"] == report["nodeNetnsInode"]
     assert answer.statuses() == {"pause-container": "pass", "shared-netns": "pass", "shared-ip": "pass",
-                                 "single-veth": "skip", "localhost": "pass"}
+                                 "single-veth": "skip", "localhost": "pass", "pod-ip": "pass", "routes": "skip",
+                                 "mtu": "skip"}
     # the node's other listeners are not the pod's
     assert [(l["port"], l["container"]) for l in report["listeners"]] == [(18080, "agent")]
 

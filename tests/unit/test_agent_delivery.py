@@ -28,7 +28,7 @@ REQUEST = InspectRequest(pod_uid="0a1b2c3d-0000-4000-8000-00000000abcd")  # no s
 
 def _boot(cache: Path, mode: str, stdin: bytes | None = None, digest: str | None = None) -> subprocess.CompletedProcess[bytes]:
     payload = build_payload()
-    argv = bootstrap.command(digest or payload.digest, mode, json.dumps({"podUid": REQUEST.pod_uid}))
+    argv = bootstrap.command(digest or payload.digest, mode, json.dumps({"podUid": REQUEST.pod_uid}), 60)
     return subprocess.run(
         [sys.executable, "-I", "-S", *argv[1:]], input=stdin, capture_output=True, timeout=60,
         env={"PODNET_CACHE": str(cache), "PATH": "/usr/bin:/bin"}, check=False,
@@ -75,6 +75,22 @@ def test_framed_payload_installs_then_runs_the_agent_from_the_cache(tmp_path: Pa
     assert (tmp_path / payload.digest / "kubectl_podnet" / "node" / "inspect.py").is_file()
     warm = _boot(tmp_path, "run")
     assert json.loads(warm.stdout.splitlines()[-1])["error"]["kind"] == "NoPodProcess"
+
+
+def test_an_install_that_lost_the_race_still_reads_the_whole_frame(tmp_path: Path) -> None:
+    """Two cold execs both send the code; the second finds it installed. It must still read
+    its stdin to the end: an unread upload blocks the sender and its exec never finishes."""
+    payload = build_payload()
+    framed = bootstrap.frame(payload.data)
+    _boot(tmp_path, "install", framed)  # the first exec installed it
+    upload = tmp_path / "upload"
+    upload.write_bytes(framed)
+    argv = bootstrap.command(payload.digest, "install", json.dumps({"podUid": REQUEST.pod_uid}), 60)
+    with upload.open("rb") as stdin:  # a file, so its offset shows how much the script read
+        done = subprocess.run([sys.executable, "-I", "-S", *argv[1:]], stdin=stdin, capture_output=True,
+                              timeout=60, env={"PODNET_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"}, check=False)
+        assert stdin.tell() == len(framed)
+    assert json.loads(done.stdout.splitlines()[-1])["error"]["kind"] == "NoPodProcess"
 
 
 def test_corrupted_payload_is_refused_and_not_cached(tmp_path: Path) -> None:

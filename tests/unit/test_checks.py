@@ -12,8 +12,9 @@ from kubectl_podnet.checks import (
     check_shared_netns,
     check_single_veth,
 )
-from kubectl_podnet.model import Address, ContainerState, Interface, Listener, Peer, Probe, Sandbox
+from kubectl_podnet.model import Address, AttachedNetwork, ContainerState, Interface, Listener, Peer, Probe, Sandbox
 from kubectl_podnet.report import build_report
+from kubectl_podnet.verdict import Verdict
 from tests.factories import LO, NODE_NETNS, POD_NETNS, SIDECAR_ID, container, eth0, healthy
 
 
@@ -162,6 +163,41 @@ def test_extra_interface_warns_and_lists_it() -> None:
     macvlan = Interface(3, "net1", "macvlan", 1500, "up", None)
     result = check_single_veth(healthy(interfaces=[LO, eth0(), macvlan]))
     assert result.status == "warn" and "net1 (macvlan)" in result.summary and result.fix
+
+
+MACVLAN = Interface(3, "net1", "macvlan", 1500, "up", None, [Address("192.168.1.20", 24, 4, "global")])
+NETWORK_STATUS = [
+    AttachedNetwork("podnet-bridge", "eth0", ["10.244.1.5"], default=True),
+    AttachedNetwork("default/macvlan-conf", "net1", ["192.168.1.20"]),
+]
+
+
+def _multus(networks: list[AttachedNetwork], interfaces: list[Interface]) -> Verdict:
+    pod = dataclasses.replace(healthy().pod, networks=networks)
+    return check_single_veth(healthy(pod=pod, interfaces=interfaces))
+
+
+def test_interfaces_declared_by_network_status_pass_and_are_listed() -> None:
+    result = _multus(NETWORK_STATUS, [LO, eth0(), MACVLAN])
+    assert result.status == "pass"
+    assert result.summary.endswith("; networks: net1 (macvlan, 192.168.1.20, network default/macvlan-conf)")
+    assert result.evidence["networks"][1] == {
+        "interface": "net1", "network": "default/macvlan-conf", "declaredIps": ["192.168.1.20"], "present": True,
+        "kind": "macvlan", "ips": ["192.168.1.20"],
+    }
+
+
+def test_an_interface_network_status_does_not_declare_warns() -> None:
+    stray = Interface(4, "net2", "veth", 1500, "up", None)
+    result = _multus(NETWORK_STATUS, [LO, eth0(), MACVLAN, stray])
+    assert result.status == "warn" and result.summary.endswith("extra interfaces: net2 (veth)")
+    assert "network default/macvlan-conf" in result.summary
+
+
+def test_a_declared_interface_missing_from_the_netns_fails() -> None:
+    result = _multus(NETWORK_STATUS, [LO, eth0()])
+    assert result.status == "fail"
+    assert "missing from the netns: net1 (default/macvlan-conf)" in result.summary and result.fix
 
 
 def test_host_network_skips_single_veth() -> None:

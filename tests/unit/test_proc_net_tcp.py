@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_podnet.node.tcp import parse_listeners
+from kubectl_podnet.node.tcp import parse_listeners, parse_udp_bound
 
 SAMPLES = Path(__file__).parent.parent / "samples" / "proc_net"
 
@@ -55,3 +55,28 @@ def test_ipv4_mapped_ipv6_listener_keeps_its_v6_form() -> None:
 def test_garbage_rows_are_skipped_not_raised() -> None:
     text = "header\n   0: ZZZZ:XX 0000:0000 0A 0:0 0:0 0 0 0 1 1\n   1: short\n"
     assert parse_listeners(text, 4) == []
+
+
+UDP_CASES = {
+    "udp_packagecloud_blog_partial": (
+        4, [("0.0.0.0", 45894, 7518), ("0.0.0.0", 881, 7408), ("127.0.0.1", 911, 7511), ("0.0.0.0", 68, 7673),
+            ("0.0.0.0", 111, 7407)],
+    ),
+    "udp_netns_debian12_recorded": (4, [("0.0.0.0", 5353, 102092), ("127.0.0.1", 53, 102093)]),
+    "udp6_netns_debian12_recorded": (6, [("::1", 5300, 102096), ("::", 8125, 102095)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UDP_CASES))
+def test_bound_unconnected_udp_rows_are_the_udp_listeners(name: str) -> None:
+    family, expected = UDP_CASES[name]
+    found = parse_udp_bound((SAMPLES / name).read_text(), family)
+    assert [(s.address, s.port, s.inode) for s in found] == expected
+
+
+def test_a_connected_udp_client_is_not_a_listener_and_tcp_rows_are_not_udp_ones() -> None:
+    text = (SAMPLES / "udp_netns_debian12_recorded").read_text()
+    assert "0100007F:0035 01" in text  # the connected client is in the dump
+    assert 102094 not in {s.inode for s in parse_udp_bound(text, 4)}
+    assert parse_listeners(text, 4) == []  # no row of a UDP table is in LISTEN
+    assert parse_udp_bound((SAMPLES / "tcp_jc_fixture").read_text(), 4) == []

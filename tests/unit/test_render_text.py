@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from kubectl_podnet.checks import CHECKS
-from kubectl_podnet.model import ContainerState, Listener, Peer, Probe, Sandbox
+from kubectl_podnet.model import AttachedNetwork, ContainerState, Interface, Listener, OverlayLink, Peer, Probe, Sandbox
 from kubectl_podnet.render.commands import manual_commands
 from kubectl_podnet.render.text import render_text, render_topology
 from kubectl_podnet.report import build_report
@@ -20,12 +20,18 @@ shared-netns     PASS    web, sidecar share the sandbox netns net:[4026532181]
 shared-ip        PASS    10.244.1.5/24 on eth0, one IP per family for every
                          container
 single-veth      PASS    eth0 <-> veth3a1f09c2 (host, ifindex 7) on bridge cni0
-localhost        PASS    every listener reachable over 127.0.0.1 from the pod
-                         netns: 8080
+localhost        PASS    every TCP listener reachable over 127.0.0.1 from the
+                         pod netns: 8080
+pod-ip           PASS    8080/tcp reachable at 10.244.1.5:8080
+routes           PASS    pod: default via 10.244.1.1 dev eth0; node: 10.244.1.5
+                         dev cni0
+mtu              PASS    eth0 mtu 1500 = veth3a1f09c2 (host); fits node uplink
+                         ens3 mtu 1500
 
 Topology:
   containers web, sidecar -> netns net:[4026532181] (pause pid 4711)
-      -> eth0 10.244.1.5/24 <-veth pair-> veth3a1f09c2 (host) -> cni0 (bridge)
+      -> eth0 10.244.1.5/24 mtu 1500 <-veth pair-> veth3a1f09c2 (host)
+      -> cni0 (bridge) -> uplink ens3 (mtu 1500)
 
 Verdict: PASS ({len(CHECKS)} passed, 0 warnings, 0 failed, 0 skipped)
 """
@@ -39,7 +45,7 @@ def test_failed_check_shows_its_fix_under_the_detail() -> None:
     facts = healthy(
         listeners=[Listener(4, "10.244.1.5", 8080, 1, "web")],
         probes=[Probe("127.0.0.1", 8080, False, "ECONNREFUSED", 0.1), Probe("::1", 8080, False, "ECONNREFUSED", 0.1)],
-    )
+    )  # reachable at the pod IP (pod-ip passes), not over loopback
     text = render_text(build_report(facts), 80)
     assert (
         "localhost        FAIL    web 10.244.1.5:8080 is bound only to 10.244.1.5: not\n"
@@ -52,15 +58,28 @@ def test_failed_check_shows_its_fix_under_the_detail() -> None:
 
 def test_topology_on_one_line_when_wide_enough() -> None:
     assert render_topology(build_report(healthy()), 200) == [
-        "containers web, sidecar -> netns net:[4026532181] (pause pid 4711) -> eth0 10.244.1.5/24 "
-        "<-veth pair-> veth3a1f09c2 (host) -> cni0 (bridge)"
+        "containers web, sidecar -> netns net:[4026532181] (pause pid 4711) -> eth0 10.244.1.5/24 mtu 1500 "
+        "<-veth pair-> veth3a1f09c2 (host) -> cni0 (bridge) -> uplink ens3 (mtu 1500)"
     ]
+
+
+def test_topology_names_an_overlay_on_the_path_a_peer_mtu_that_differs_and_multus_networks() -> None:
+    peer = Peer(ifindex=7, name="veth3a1f09c2", kind="veth", confirmed=True, master="cni0", master_kind="bridge",
+                mtu=1450)
+    net1 = Interface(3, "net1", "macvlan", 1500, "up", None)
+    pod = dataclasses.replace(healthy().pod, networks=[AttachedNetwork("default/macvlan-conf", "net1")])
+    facts = healthy(pod=pod, interfaces=[LO, eth0(peer=peer), net1],
+                    overlays=[OverlayLink("flannel.1", "vxlan", 1450, 4, routes=["10.244.2.0/24"])])
+    assert render_topology(build_report(facts), 300)[0].endswith(
+        "<-veth pair-> veth3a1f09c2 (host, mtu 1450) -> cni0 (bridge) -> vxlan flannel.1 (mtu 1450) "
+        "-> uplink ens3 (mtu 1500) -> also: net1 (macvlan, network default/macvlan-conf)"
+    )
 
 
 def test_topology_of_a_routed_pod_names_the_host_route() -> None:
     peer = Peer(ifindex=9, name="veth0c1d2e3f", kind="veth", confirmed=True, routes=["10.244.1.5/32"])
     line = render_topology(build_report(healthy(interfaces=[LO, eth0(peer=peer)])), 200)[0]
-    assert line.endswith("<-veth pair-> veth0c1d2e3f (host) -> routed (10.244.1.5/32)")
+    assert line.endswith("<-veth pair-> veth0c1d2e3f (host) -> routed (10.244.1.5/32) -> uplink ens3 (mtu 1500)")
 
 
 def test_topology_of_a_host_network_pod() -> None:
@@ -84,6 +103,9 @@ def test_manual_commands_use_the_real_pids_names_and_ports() -> None:
     assert "nsenter -t 4711 -n ip -d link   # eth0: 'veth ... link-netnsid N', @ifNN is the host peer's ifindex" in lines
     assert "ip link show master cni0   # every veth on the bridge" in lines
     assert "nsenter -t 4711 -n bash -c 'echo > /dev/tcp/127.0.0.1/8080' && echo reachable   # port 8080" in lines
+    assert "bash -c 'echo > /dev/tcp/10.244.1.5/8080' && echo reachable   # from the node: port 8080 at the pod IP" in lines
+    assert "ip route get 10.244.1.5   # the node's route to the pod: must leave by veth3a1f09c2 or cni0" in lines
+    assert "nsenter -t 4711 -n ip -d link show eth0   # its mtu must equal the host peer's" in lines
 
 
 def test_manual_commands_for_a_pinned_netns_use_ip_netns_exec() -> None:

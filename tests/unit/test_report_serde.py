@@ -36,7 +36,8 @@ def test_top_level_keys_are_the_documented_schema() -> None:
     assert data["apiVersion"] == "podnet/v1" and data["kind"] == "PodNetReport"
     assert list(data) == [
         "apiVersion", "kind", "generator", "pod", "sandbox", "nodeNetnsInode", "containers", "expectedContainers",
-        "interfaces", "routes", "listeners", "probes", "notes", "checks", "verdict",
+        "interfaces", "routes", "listeners", "probes", "notes", "podIpProbes", "nodeRoutes", "uplink", "overlays",
+        "checks", "verdict",
     ]
     documented = re.findall(r"^\| `(\w+)` \|", (ROOT / "docs" / "report.md").read_text(), re.MULTILINE)
     assert set(data) <= set(documented), set(data) - set(documented)
@@ -117,3 +118,33 @@ def test_literal_int_does_not_accept_a_bool_that_equals_it() -> None:
 def test_an_int_is_accepted_where_a_float_is_declared() -> None:
     request = from_json(InspectRequest, {"podUid": "x", "probeTimeout": 2})
     assert request.probe_timeout == 2.0 and isinstance(request.probe_timeout, float)
+
+
+def test_the_path_facts_round_trip_through_json_and_yaml() -> None:
+    from kubectl_podnet.model import AttachedNetwork, DeclaredPort, Listener, OverlayLink, Route
+
+    facts = healthy()
+    pod = dataclasses.replace(facts.pod, declared_ports=[DeclaredPort(53, "udp", "dns", "containerPort", "dns")],
+                              networks=[AttachedNetwork("default/macvlan-conf", "net1", ["192.168.1.20"], "aa:bb", False)])
+    report = build_report(dataclasses.replace(
+        facts, pod=pod, routes=[Route("default", "169.254.1.1", "eth0", "global", 4, onlink=True)],
+        listeners=facts.listeners + [Listener(4, "0.0.0.0", 53, 7, "dns", "udp")],
+        overlays=[OverlayLink("flannel.1", "vxlan", 1450, 4, routes=["10.244.2.0/24"])],
+    ))
+    data = to_json(report)
+    assert data["pod"]["declaredPorts"] == [{"port": 53, "protocol": "udp", "container": "dns",
+                                             "source": "containerPort", "name": "dns"}]
+    assert data["listeners"][-1]["protocol"] == "udp" and data["routes"][0]["onlink"] is True
+    assert data["overlays"][0]["underlayFamily"] == 4 and data["uplink"]["mtu"] == 1500
+    assert from_json(PodNetReport, json.loads(render_json(report))) == report
+    assert from_json(PodNetReport, yaml.safe_load(render_yaml(report))) == report
+
+
+def test_a_report_from_before_the_path_checks_still_parses() -> None:
+    data = to_json(build_report(healthy()))
+    for key in ("podIpProbes", "nodeRoutes", "uplink", "overlays"):
+        del data[key]
+    for listener in data["listeners"]:
+        del listener["protocol"]
+    old = from_json(PodNetReport, data)
+    assert old.uplink is None and old.overlays == [] and old.listeners[0].protocol == "tcp"

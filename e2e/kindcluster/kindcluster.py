@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""kubectl-podnet's three-node kind cluster for e2e, with no container registry.
+
+    python3 e2e/kindcluster/kindcluster.py up [--no-smoke]
+    python3 e2e/kindcluster/kindcluster.py build          # only build/cache what `up` needs (no daemons)
+    python3 e2e/kindcluster/kindcluster.py status
+    python3 e2e/kindcluster/kindcluster.py kubeconfig     # prints the kubeconfig path
+    python3 e2e/kindcluster/kindcluster.py run -- CMD...  # CMD in the cluster's netns, KUBECONFIG set
+    python3 e2e/kindcluster/kindcluster.py down
+
+kind publishes the API server on 127.0.0.1 inside dockerd's own network namespace, so
+clients (kubectl, the plugin, pytest) run through `run`, which enters that namespace
+with the kubeconfig, our docker socket, and kind/docker/kubectl first on PATH.
+Exit codes: 0 ok, 1 a step failed (named), 2 usage, 3 not running (status, kubeconfig).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import daemons  # noqa: E402
+import kind_settings as K  # noqa: E402
+import lifecycle  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["run"]:
+        rest = argv[2:] if argv[1:2] == ["--"] else argv[1:]
+        if not rest:
+            print("usage: kindcluster.py run -- CMD [ARGS...]", file=sys.stderr)
+            return 2
+        if not daemons.netns_ready():
+            print(f"kindcluster: not running (no netns at {K.NETNS}): run `up` first", file=sys.stderr)
+            return 3
+        os.execvpe("nsenter", daemons.in_netns(rest), lifecycle.env())
+    parser = argparse.ArgumentParser(prog="kindcluster", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_up = sub.add_parser("up", help="build what is missing, create the cluster, wait for Ready + exec")
+    p_up.add_argument("--no-smoke", action="store_true", help="skip the smoke pod on a worker")
+    sub.add_parser("build", help="build and cache what `up` needs, start nothing")
+    sub.add_parser("down", help="delete the cluster, stop dockerd, remove its netns, mounts and state")
+    sub.add_parser("status", help="what runs, with memory")
+    sub.add_parser("kubeconfig", help="print the kubeconfig path")
+    sub.add_parser("run", help="run a command in the cluster's netns: run -- CMD...")
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "up":
+            lifecycle.up(smoke=not args.no_smoke)
+            return 0
+        if args.cmd == "build":
+            t0 = time.monotonic()
+            lifecycle.build()
+            lifecycle.say(f"everything `up` needs is built and cached ({time.monotonic() - t0:.0f}s)")
+            return 0
+        if args.cmd == "down":
+            lifecycle.down()
+            return 0
+        if args.cmd == "status":
+            return lifecycle.status()
+        if args.cmd == "kubeconfig":
+            if not K.kubeconfig_path().exists():
+                print(f"no kubeconfig at {K.kubeconfig_path()}: run `up` first", file=sys.stderr)
+                return 3
+            print(K.kubeconfig_path())
+            return 0
+    except lifecycle.Failure as e:
+        print(f"\nkindcluster: FAILED in {e.step}: {e.message}", file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

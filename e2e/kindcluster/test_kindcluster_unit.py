@@ -1,0 +1,176 @@
+"""Unit tests for the pure parts of the kind cluster tool (no root, no network, no docker).
+
+Run: python3 -m pytest e2e/kindcluster/test_kindcluster_unit.py
+"""
+from __future__ import annotations
+
+import json
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import components  # noqa: E402
+import flannel  # noqa: E402
+import hostguard  # noqa: E402
+import k8simages  # noqa: E402
+import lifecycle  # noqa: E402
+import nodeimage  # noqa: E402
+import runc_wrapper  # noqa: E402
+
+# `kubeadm config images list --kubernetes-version v1.34.4`, with the registry host replaced
+KUBEADM_LIST = """example.invalid/kube-apiserver:v1.34.4
+example.invalid/kube-controller-manager:v1.34.4
+example.invalid/kube-scheduler:v1.34.4
+example.invalid/kube-proxy:v1.34.4
+example.invalid/coredns/coredns:v1.12.1
+example.invalid/pause:3.10.1
+example.invalid/etcd:3.6.5-0
+"""
+
+# kind's images/base/files/etc/containerd/config.toml (v0.33.0), the lines that matter
+KIND_CONTAINERD = """version = 2
+[plugins."io.containerd.grpc.v1.cri"]
+  # use fixed sandbox image
+  sandbox_image = "example.invalid/pause:3.10"
+  restrict_oom_score_adj = false
+"""
+
+FLANNEL_MAIN = """import (
+\t_ "github.com/flannel-io/flannel/pkg/backend/alloc"
+\t_ "github.com/flannel-io/flannel/pkg/backend/tencentvpc"
+\t_ "github.com/flannel-io/flannel/pkg/backend/udp"
+\t_ "github.com/flannel-io/flannel/pkg/backend/vxlan"
+)
+"""
+
+
+class KubeadmImages(unittest.TestCase):
+    def test_each_component_is_named_with_its_full_reference(self) -> None:
+        refs = k8simages.parse_image_list(KUBEADM_LIST)
+        self.assertEqual(refs["coredns"], "example.invalid/coredns/coredns:v1.12.1")
+        self.assertEqual(refs["etcd"], "example.invalid/etcd:3.6.5-0")
+        self.assertEqual(len(refs), 7)
+
+    def test_a_list_missing_a_component_is_refused(self) -> None:
+        with self.assertRaises(ValueError):
+            k8simages.parse_image_list(KUBEADM_LIST.replace("example.invalid/etcd:3.6.5-0\n", ""))
+
+    def test_image_tags_map_to_go_module_versions(self) -> None:
+        self.assertEqual(k8simages.go_version_of("x/etcd:3.6.5-0"), "v3.6.5")
+        self.assertEqual(k8simages.go_version_of("x/coredns/coredns:v1.12.1"), "v1.12.1")
+
+
+class NodeImage(unittest.TestCase):
+    def test_the_sandbox_image_becomes_the_one_kubeadm_names(self) -> None:
+        out = nodeimage.patch_containerd_config(KIND_CONTAINERD, "example.invalid/pause:3.10.1")
+        self.assertIn('  sandbox_image = "example.invalid/pause:3.10.1"', out)
+        self.assertNotIn("pause:3.10\"", out)
+
+    def test_a_config_without_sandbox_image_is_refused(self) -> None:
+        with self.assertRaises(ValueError):
+            nodeimage.patch_containerd_config("version = 2\n", "x/pause:1")
+
+    def test_cri_base_spec_gets_kinds_hook_and_loses_rlimits(self) -> None:
+        spec = {"process": {"rlimits": [{"type": "RLIMIT_NOFILE"}], "args": ["sh"]}}
+        out = nodeimage.cri_base_spec(spec)
+        self.assertNotIn("rlimits", out["process"])
+        self.assertEqual(out["hooks"]["createContainer"], [{"path": "/kind/bin/mount-product-files.sh"}])
+        self.assertIn("rlimits", spec["process"])  # the input is not changed
+
+    def test_image_config_runs_our_prep_before_kinds_entrypoint(self) -> None:
+        cfg = nodeimage.image_config("sha256:" + "0" * 64)
+        self.assertEqual(cfg["config"]["Entrypoint"][1:], ["/usr/local/bin/entrypoint", "/sbin/init"])
+        self.assertEqual(cfg["config"]["StopSignal"], "SIGRTMIN+3")
+
+
+class Flanneld(unittest.TestCase):
+    def test_dropped_backends_are_removed_and_the_rest_kept(self) -> None:
+        out = components.flanneld_main(FLANNEL_MAIN)
+        self.assertNotIn("tencentvpc", out)
+        self.assertNotIn("backend/udp", out)
+        self.assertIn("backend/vxlan", out)
+
+    def test_a_main_go_that_changed_shape_is_refused(self) -> None:
+        with self.assertRaises(RuntimeError):
+            components.flanneld_main(FLANNEL_MAIN.replace("udp", "other"))
+
+
+class FlannelManifest(unittest.TestCase):
+    def test_vxlan_over_the_pod_subnet_with_a_bridge_delegate(self) -> None:
+        items = json.loads(flannel.manifest(image="img:1", pod_subnet="10.244.0.0/16"))["items"]
+        cm = next(i for i in items if i["kind"] == "ConfigMap")
+        self.assertEqual(json.loads(cm["data"]["net-conf.json"])["Backend"], {"Type": "vxlan"})
+        self.assertEqual(json.loads(cm["data"]["cni-conf.json"])["plugins"][0]["type"], "flannel")
+        ds = next(i for i in items if i["kind"] == "DaemonSet")
+        pod = ds["spec"]["template"]["spec"]
+        images = {c["image"] for c in pod["containers"] + pod["initContainers"]}
+        self.assertEqual(images, {"img:1"})
+        self.assertTrue(all(c["imagePullPolicy"] == "IfNotPresent" for c in pod["containers"] + pod["initContainers"]))
+
+
+class RuncWrapper(unittest.TestCase):
+    def test_this_machines_bounding_set_lacks_only_sys_resource(self) -> None:
+        self.assertEqual(runc_wrapper.missing_capabilities("000001fffeffffff"), {"CAP_SYS_RESOURCE"})
+        self.assertEqual(runc_wrapper.missing_capabilities("000001ffffffffff"), set())
+
+    def test_missing_capabilities_leave_every_set_and_a_negative_oom_score_goes(self) -> None:
+        process = {"capabilities": {k: ["CAP_SYS_ADMIN", "CAP_SYS_RESOURCE"] for k in ("bounding", "effective")},
+                   "oomScoreAdj": -999}
+        self.assertTrue(runc_wrapper.strip_process(process, {"CAP_SYS_RESOURCE"}))
+        self.assertEqual(process["capabilities"]["bounding"], ["CAP_SYS_ADMIN"])
+        self.assertNotIn("oomScoreAdj", process)
+
+    def test_nothing_to_strip_changes_nothing(self) -> None:
+        process = {"capabilities": {"bounding": ["CAP_CHOWN"]}, "oomScoreAdj": 0}
+        self.assertFalse(runc_wrapper.strip_process(process, {"CAP_SYS_RESOURCE"}))
+        self.assertEqual(process["oomScoreAdj"], 0)
+
+    def test_options_are_found_in_both_spellings(self) -> None:
+        argv = ["--root", "/r", "create", "--bundle=/b", "id"]
+        self.assertEqual(runc_wrapper.option_value(argv, "--bundle", "-b"), "/b")
+        self.assertEqual(runc_wrapper.option_value(["exec", "-p", "/p.json", "id"], "--process", "-p"), "/p.json")
+
+
+class HostSuite(unittest.TestCase):
+    def test_the_codename_comes_from_os_release(self) -> None:
+        import images as LCI
+        self.assertEqual(LCI.host_suite('NAME="Ubuntu"\nVERSION_CODENAME=noble\n'), "noble")
+        self.assertEqual(LCI.host_suite('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_CODENAME=bookworm\n'),
+                         "bookworm")
+        self.assertEqual(LCI.host_suite("ID=unknown\n"), "bookworm")
+
+
+class KindConfig(unittest.TestCase):
+    def test_every_node_of_kind_yaml_uses_the_image_we_build(self) -> None:
+        import kind_settings as K
+        images = [line.split("image:", 1)[1].strip() for line in K.KIND_CONFIG.read_text().splitlines()
+                  if line.strip().startswith("image:")]
+        self.assertEqual(images, [K.NODE_IMAGE] * 3)
+        self.assertIn("disableDefaultCNI: true", K.KIND_CONFIG.read_text())
+
+
+class Ours(unittest.TestCase):
+    # /proc/<pid>/cgroup of a kind node's pod process, read from the host (cgroup v1 hybrid)
+    NODE_POD = ("12:pids:/podnet-kind/3f2a/kubelet.slice/kubelet-kubepods.slice/cri-containerd-ab.scope\n"
+                "1:name=systemd:/podnet-kind/3f2a/kubelet.slice\n0::/\n")
+
+    def test_processes_under_our_cgroup_parent_are_ours(self) -> None:
+        self.assertTrue(lifecycle.in_our_cgroup(self.NODE_POD))
+        self.assertFalse(lifecycle.in_our_cgroup("12:pids:/podnet-kinder/x\n0::/user.slice\n"))
+        self.assertFalse(lifecycle.in_our_cgroup("12:pids:/kubepods/pod1/ab\n"))
+
+    def test_only_changed_sysctls_are_written_back(self) -> None:
+        before = {"vm/overcommit_memory": "0\n", "kernel/panic": "0\n"}
+        now = {"vm/overcommit_memory": "1\n", "kernel/panic": "0\n"}
+        self.assertEqual(hostguard.changed(before, now), {"vm/overcommit_memory": "0\n"})
+
+    def test_smoke_pod_is_pinned_to_the_node_and_never_pulls(self) -> None:
+        pod = json.loads(lifecycle.smoke_manifest("w1"))
+        self.assertEqual(pod["spec"]["nodeName"], "w1")
+        self.assertTrue(all(c["imagePullPolicy"] == "IfNotPresent" for c in pod["spec"]["containers"]))
+
+
+if __name__ == "__main__":
+    unittest.main()

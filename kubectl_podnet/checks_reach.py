@@ -1,0 +1,155 @@
+"""`pod-ip`: the pod answers the way the rest of the cluster dials it. Pure.
+
+The mirror of `localhost`. Kubelet probes, Services and other pods connect to the pod IP,
+never to 127.0.0.1, so a listener bound only to loopback is unreachable to them. The agent
+dials `podIP:port` from the node's netns (its own) for every TCP listener whose family has
+a pod IP (`pod_ip_targets`, the probe plan, shared with the node side). Ports the pod spec
+declares (containerPort, a probe's port) must answer; an undeclared localhost-only port is
+only noted, since an admin port on 127.0.0.1 is often deliberate. UDP has no handshake to
+probe: its verdict is inferred from the bind address, and says so.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from kubectl_podnet.model import DeclaredPort, Listener, NodeFacts, Probe, Transport
+from kubectl_podnet.verdict import Verdict, bracketed, canonical, family_of, worst
+
+FIX_BIND_ALL = (
+    "bind 0.0.0.0 or [::] (the kubelet, Services and other pods dial the pod IP, not 127.0.0.1)"
+)
+_FIX_UNREACHABLE = (
+    "the listener is bound to every address but does not answer at the pod IP from the node: "
+    "look for a firewall rule or NetworkPolicy dropping node-to-pod traffic, or a server that "
+    "refuses non-loopback peers"
+)
+INFERRED = "inferred from the bind address, not probed: UDP has no handshake"
+
+
+def _serves(listener: Listener, pod_ip: str) -> bool:
+    """Can a client reach this listener at `pod_ip`, by the socket's family alone?"""
+    family = family_of(pod_ip)
+    if listener.family == 4:
+        return family == 4
+    # an IPv6 socket on [::] also takes IPv4 unless IPV6_V6ONLY (the probe tells)
+    return family == 6 or ipaddress.ip_address(listener.address).is_unspecified
+
+
+def pod_ip_targets(listeners: list[Listener], pod_ips: list[str]) -> list[tuple[str, int]]:
+    """The probe plan: (pod IP, port) for each TCP listener whose family has a pod IP."""
+    targets: dict[tuple[str, int], None] = {}
+    for listener in listeners:
+        if listener.protocol != "tcp":
+            continue
+        for ip in pod_ips:
+            if _serves(listener, ip):
+                targets[(canonical(ip), listener.port)] = None
+    return sorted(targets, key=lambda t: (t[1], family_of(t[0]), t[0]))
+
+
+def declared_text(port: DeclaredPort) -> str:
+    named = f" {port.name!r}" if port.name else ""
+    return f"{port.port}/{port.protocol} ({port.source}{named} of {port.container})"
+
+
+def _bound_to_pod(listener: Listener, pod_ips: set[str]) -> bool:
+    address = ipaddress.ip_address(listener.address)
+    return address.is_unspecified or canonical(listener.address) in pod_ips
+
+
+@dataclass(frozen=True)
+class _Finding:
+    status: Literal["pass", "note", "warn", "fail"]  # a note is a pass worth saying
+    text: str
+    fix: str | None = None
+
+
+def _where(listeners: list[Listener]) -> str:
+    owners = sorted({l.container or "unknown container" for l in listeners})
+    bound = ", ".join(sorted({bracketed(l.address, l.port) for l in listeners}))
+    return f"{'/'.join(owners)} {bound}"
+
+
+def _judge_tcp(port: int, listeners: list[Listener], declared: list[DeclaredPort], pod_ips: set[str],
+               probes: dict[tuple[str, int], Probe]) -> tuple[_Finding, list[str]]:
+    targets = sorted({canonical(ip) for l in listeners for ip in pod_ips if _serves(l, ip)})
+    dialled = [probes[(ip, port)] for ip in targets if (ip, port) in probes]
+    shown = [f"{bracketed(p.target, port)} {'ok' if p.ok else p.error}" for p in dialled]
+    where, role = _where(listeners), (f"declared {declared_text(declared[0])}" if declared else "not declared")
+    if dialled and all(p.ok for p in dialled) and len(dialled) == len(targets):
+        return _Finding("pass", f"{port}/tcp reachable at {', '.join(bracketed(p.target, port) for p in dialled)}"), shown
+    failed = [p for p in dialled if not p.ok]
+    error = ", ".join(f"{bracketed(p.target, port)} {p.error}" for p in failed) or "no pod IP of its family"
+    if not any(_bound_to_pod(l, pod_ips) for l in listeners):
+        bound = ", ".join(sorted({l.address for l in listeners}))
+        text = f"{where} is bound only to {bound}: not reachable at the pod IP ({error}); {role}"
+        if declared:
+            return _Finding("fail", text, FIX_BIND_ALL), shown
+        return _Finding("note", f"{where} listens only on {bound}, not declared in the pod spec (often a "
+                        "deliberate admin port)"), shown
+    if not targets:
+        return _Finding("note", f"{where}: no pod IP of its family to dial"), shown
+    text = f"{where} not reachable at the pod IP from the node ({error}); {role}"
+    return _Finding("fail" if declared else "warn", text, _FIX_UNREACHABLE), shown
+
+
+def _judge_udp(port: int, listeners: list[Listener], declared: list[DeclaredPort],
+               pod_ips: set[str]) -> _Finding:
+    where = _where(listeners)
+    if any(_bound_to_pod(l, pod_ips) for l in listeners):
+        return _Finding("pass", f"{port}/udp bound to {', '.join(sorted({l.address for l in listeners}))}: "
+                        f"reachable at the pod IP ({INFERRED})")
+    bound = ", ".join(sorted({l.address for l in listeners}))
+    if declared:
+        return _Finding("fail", f"{where} is bound only to {bound}: not reachable at the pod IP ({INFERRED}); "
+                        f"declared {declared_text(declared[0])}", FIX_BIND_ALL)
+    return _Finding("note", f"{where} (UDP) listens only on {bound}, not declared in the pod spec ({INFERRED})")
+
+
+def check_pod_ip(facts: NodeFacts) -> Verdict:
+    pod = facts.pod
+    if not pod.pod_ips:
+        return Verdict("skip", "no pod IPs given to dial (pass --pod-ip)")
+    if not facts.listeners and not pod.declared_ports:
+        return Verdict("skip", "no listener in the pod's containers and no port declared in its spec")
+    pod_ips = {canonical(ip) for ip in pod.pod_ips}
+    probes = {(canonical(p.target), p.port): p for p in facts.pod_ip_probes}
+    declared: dict[tuple[Transport, int], list[DeclaredPort]] = {}
+    for entry in pod.declared_ports:
+        declared.setdefault((entry.protocol, entry.port), []).append(entry)
+    by_port: dict[tuple[Transport, int], list[Listener]] = {}
+    for listener in facts.listeners:
+        by_port.setdefault((listener.protocol, listener.port), []).append(listener)
+
+    findings: list[_Finding] = []
+    ports: list[dict[str, Any]] = []
+    for (protocol, port), listeners in sorted(by_port.items(), key=lambda item: (item[0][1], item[0][0])):
+        wanted = declared.get((protocol, port), [])
+        shown: list[str] = []
+        if protocol == "tcp":
+            finding, shown = _judge_tcp(port, listeners, wanted, pod_ips, probes)
+        else:
+            finding = _judge_udp(port, listeners, wanted, pod_ips)
+        findings.append(finding)
+        ports.append({"port": port, "protocol": protocol, "containers": sorted({l.container or "" for l in listeners}),
+                      "bound": sorted({l.address for l in listeners}), "declared": [declared_text(d) for d in wanted],
+                      "probes": shown, "status": finding.status, "detail": finding.text})
+    for (protocol, port), wanted in sorted(declared.items(), key=lambda item: (item[0][1], item[0][0])):
+        if (protocol, port) not in by_port:
+            finding = _Finding("warn", f"declared {declared_text(wanted[0])} has no {protocol.upper()} listener in "
+                               "the pod", "start the server, or fix the port in the pod spec")
+            findings.append(finding)
+            ports.append({"port": port, "protocol": protocol, "containers": [], "bound": [],
+                          "declared": [declared_text(d) for d in wanted], "probes": [], "status": "warn",
+                          "detail": finding.text})
+    evidence = {"podIPs": sorted(pod_ips, key=lambda ip: (family_of(ip), ip)),
+                "declaredPorts": [declared_text(d) for d in pod.declared_ports], "ports": ports}
+    status = worst(["pass" if f.status == "note" else f.status for f in findings])
+    if status == "pass":
+        return Verdict("pass", "; ".join(f.text for f in findings), evidence)
+    bad = [f for f in findings if f.status == status]
+    fixes = list(dict.fromkeys(f.fix for f in bad if f.fix))
+    return Verdict(status, "; ".join(f.text for f in bad), evidence, fix="; ".join(fixes) or None)
