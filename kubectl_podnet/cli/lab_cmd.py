@@ -90,7 +90,8 @@ def _verdicts(mode: LabMode, plan: LabPlan, node_map: PodNetNodeMap, connects: l
     if connects:
         log.write("\nProved by a real connect:\n" + "".join(f"  {result.line()}\n" for result in connects))
     failing = [report for report in node_map.pods if report.verdict == "fail"]
-    log.write(f"\nVerdict: {'FAIL' if failing else 'PASS'} ({len(node_map.pods)} pod{'s' * (len(node_map.pods) != 1)}, {len(failing)} failing a check)\n")
+    pods = f"{len(node_map.pods)} pod{'s' * (len(node_map.pods) != 1)}"
+    log.write(f"\nVerdict: {'FAIL' if failing else 'PASS'} ({pods}, {len(failing)} failing a check)\n")
     if not mode.broken or mode.fix is None:
         return
     check_id = mode.caught_by

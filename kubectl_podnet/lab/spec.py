@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kubectl_podnet.model import ContainerRef, InspectRequest
+from kubectl_podnet.model import ContainerRef, DeclaredPort, InspectRequest
 
 Network = Literal["bridge", "ptp", "host", "none"]  # none: the pod netns has only lo
 CgroupLayout = Literal["v2-systemd", "v1-cgroupfs"]
@@ -33,6 +33,7 @@ class ContainerSpec:
     name: str
     listen: tuple[str, ...] = ()
     own_netns: bool = False  # a broken runtime: the container did not join the sandbox
+    ports: tuple[int, ...] = ()  # TCP containerPorts the pod spec declares (the cluster will dial them)
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,8 @@ def inspect_request(plan: LabPlan, pod: PodPlan, named: bool = True) -> InspectR
         namespace="lab",
         name=pod.spec.name,
         node=plan.node_netns,
+        declared_ports=[DeclaredPort(port, "tcp", c.name, "containerPort") for c in pod.spec.containers
+                        for port in c.ports],
     )
 
 

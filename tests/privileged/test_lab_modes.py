@@ -32,24 +32,27 @@ pytestmark = pytest.mark.privileged
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
 P, F, S, W = "pass", "fail", "skip", "warn"
-# per mode: each pod's verdict on the checks of the table the model had when this was written;
-# a check added later (CHECK_IDS grows) is asserted where a mode names it in `caught_by`
+
+
+def _all(**changed: str) -> dict[str, str]:
+    """Every check of the registry passing, but for the ones named (dashes as underscores)."""
+    verdicts = dict.fromkeys(CHECK_IDS, P)
+    verdicts.update({key.replace("_", "-"): value for key, value in changed.items()})
+    return verdicts
+
+
+# per mode: each pod's verdict on every check of the registry
 STATUSES: dict[str, dict[str, dict[str, str]]] = {
-    "bridge": {"web": dict.fromkeys(("pause-container", "shared-netns", "shared-ip", "single-veth", "localhost"), P)},
-    "routed": {"web": dict.fromkeys(("pause-container", "shared-netns", "shared-ip", "single-veth", "localhost"), P)},
-    "host": {"web": {"pause-container": P, "shared-netns": P, "shared-ip": P, "single-veth": S, "localhost": P}},
-    "none": {"web": {"pause-container": P, "shared-netns": P, "shared-ip": S, "single-veth": F, "localhost": P}},
-    "macvlan": {"web": {"pause-container": P, "shared-netns": P, "shared-ip": P, "single-veth": W, "localhost": P}},
-    "two-pods": {name: dict.fromkeys(("pause-container", "shared-netns", "shared-ip", "single-veth", "localhost"), P)
-                 for name in ("a", "b")},
-    "split-netns": {"web": {"pause-container": P, "shared-netns": F, "shared-ip": P, "single-veth": P,
-                            "localhost": P}},
-    "podip-only": {"web": {"pause-container": P, "shared-netns": P, "shared-ip": P, "single-veth": P,
-                           "localhost": F}},
-    "localhost-only": {"web": dict.fromkeys(("pause-container", "shared-netns", "shared-ip", "single-veth",
-                                             "localhost"), P)},
-    "no-route": {"web": dict.fromkeys(("pause-container", "shared-netns", "shared-ip", "single-veth", "localhost"),
-                                      P)},
+    "bridge": {"web": _all()},
+    "routed": {"web": _all()},
+    "host": {"web": _all(single_veth=S, routes=S, mtu=S)},
+    "none": {"web": _all(shared_ip=S, single_veth=F, pod_ip=S, routes=F, mtu=S)},
+    "macvlan": {"web": _all(single_veth=W)},
+    "two-pods": {"a": _all(), "b": _all()},
+    "split-netns": {"web": _all(shared_netns=F)},
+    "podip-only": {"web": _all(localhost=F)},
+    "localhost-only": {"web": _all(pod_ip=F)},
+    "no-route": {"web": _all(routes=F)},
 }
 # per mode: (host link's bridge or "routed", pod interface, wire kind) for every wire
 WIRES: dict[str, list[tuple[str, str, str]]] = {
@@ -105,8 +108,8 @@ def test_mode_report_map_and_golden(built: tuple[LabMode, LabNode, PodNetNodeMap
     for report in node_map.pods:
         statuses = {c.id: c.status for c in report.checks}
         expected = STATUSES[mode.name][report.pod.name or ""]
-        assert {k: v for k, v in statuses.items() if k in expected} == expected, report.pod.name
-    if mode.caught_by in CHECK_IDS:
+        assert statuses == expected, report.pod.name
+    if mode.broken:  # the check the mode names is the one that fails
         assert any(c.id == mode.caught_by and c.status == "fail" for r in node_map.pods for c in r.checks)
     # the map: the node view, the wires, and a JSON round trip
     assert node_map.host.uplink == "eth0" and node_map.host.gateway is not None
@@ -156,10 +159,7 @@ def test_a_broken_mode_says_which_check_catches_it_and_the_fix(capsys: pytest.Ca
     assert "Broken on purpose: " in out and "Fix: bind 0.0.0.0:8080" in out
     assert "ip -n podnet-lab-localhost-only-node link add" in out  # the commands it ran
     assert "ECONNREFUSED, as expected" in out  # the connect from the node to the pod IP
-    if "pod-ip" in CHECK_IDS:
-        assert code == 1 and "caught by `pod-ip`: FAIL" in out
-    else:
-        assert code == 0 and "this version does not have it yet" in out
+    assert code == 1 and "caught by `pod-ip`: FAIL" in out
     assert _leftovers(mode.prefix) == []
 
 

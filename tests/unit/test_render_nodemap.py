@@ -33,7 +33,7 @@ ens3 (uplink, device) 192.168.1.20/24 · default via 192.168.1.1
 │  └─ vethdeadbeef (host) · no pod found behind it
 ├─ routed veths (no bridge: a host route per pod)
 │  └─ veth77aa11bb (host) · routes 10.244.1.6/32
-│     <-veth pair-> eth0 10.244.1.6/24 · pod default/api · PASS
+│     <-veth pair-> eth0 10.244.1.6/24 · pod default/api · PASS (warn: routes)
 │       containers api · pause pid 5000 · netns net:[4026532300]
 │       default via 10.244.1.1
 ├─ veths with no bridge and no route (an extra network, e.g. Multus)
@@ -45,7 +45,7 @@ ens3 (uplink, device) 192.168.1.20/24 · default via 192.168.1.1
 │  └─ pod kube-system/agent · PASS
 │       shares the node's interfaces · containers agent · pause pid 7000 · netns net:[4026531840]
 ├─ not wired to the node (no confirmed veth peer here)
-│  └─ pod shop/isolated · FAIL (shared-netns, single-veth)
+│  └─ pod shop/isolated · FAIL (shared-netns, single-veth, routes)
 │       only lo in its netns · containers job, stray (own netns net:[4026532555]) · pause pid 8000 ·
 │       netns net:[4026532500]
 │       no default route
@@ -71,7 +71,8 @@ ens3 (uplink, device) 192.168.1.20/24 - default via 192.168.1.1
 |  `- vethdeadbeef (host) - no pod found behind it
 |- routed veths (no bridge: a host route per pod)
 |  `- veth77aa11bb (host) - routes 10.244.1.6/32
-|     <-veth pair-> eth0 10.244.1.6/24 - pod default/api - PASS
+|     <-veth pair-> eth0 10.244.1.6/24 - pod default/api - PASS (warn:
+|       routes)
 |       containers api - pause pid 5000 - netns net:[4026532300]
 |       default via 10.244.1.1
 |- veths with no bridge and no route (an extra network, e.g. Multus)
@@ -85,7 +86,7 @@ ens3 (uplink, device) 192.168.1.20/24 - default via 192.168.1.1
 |       shares the node's interfaces - containers agent - pause pid 7000
 |       - netns net:[4026531840]
 |- not wired to the node (no confirmed veth peer here)
-|  `- pod shop/isolated - FAIL (shared-netns, single-veth)
+|  `- pod shop/isolated - FAIL (shared-netns, single-veth, routes)
 |       only lo in its netns - containers job, stray (own netns
 |       net:[4026532555]) - pause pid 8000 - netns net:[4026532500]
 |       no default route
