@@ -47,7 +47,7 @@ class FakeCluster:
         self.writes: list[tuple[str, str]] = []  # (verb, kind)
         self.reads: list[str] = []  # kinds read with `read`
         self.forbidden_kinds: set[str] = set()  # RBAC: a user who may not read these
-        self.on_exec: Callable[[str], None] | None = None  # called with the pod name before an exec runs
+        self.on_exec: Callable[[str], object] | None = None  # called with the pod name before an exec runs (its result is ignored)
         self._version = 0
 
     # ---- reads -----------------------------------------------------------------------
@@ -123,8 +123,8 @@ class FakeCluster:
         if kind == "Namespace":
             for key in [k for k in self.objects if k[1] == name]:
                 del self.objects[key]
-            for key in [k for k in self.pods if k[0] == name]:
-                del self.pods[key]
+            for pod_key in [k for k in self.pods if k[0] == name]:
+                del self.pods[pod_key]
         return removed
 
     # ---- exec ------------------------------------------------------------------------

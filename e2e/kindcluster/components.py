@@ -13,9 +13,11 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from typing import TextIO
 
 import kind_settings as K
 import gobuild  # e2e/localcluster/gobuild.py (kind_settings put its directory on sys.path)
+import settings as LC  # e2e/localcluster/settings.py
 
 KIND_K8S_COMMANDS = ("kubeadm", "kube-proxy")
 
@@ -43,7 +45,7 @@ def _nice(argv: list[str]) -> list[str]:
     return ["nice", "-n", "15", *argv]
 
 
-def _run(argv: list[str], cwd: Path, log, env: dict[str, str] | None = None) -> None:
+def _run(argv: list[str], cwd: Path, log: TextIO, env: dict[str, str] | None = None) -> None:
     log.write(f"$ {' '.join(argv)}\n")
     log.flush()
     rc = subprocess.run(argv, cwd=cwd, env=env or gobuild.go_env(), stdout=log, stderr=subprocess.STDOUT).returncode
@@ -51,7 +53,7 @@ def _run(argv: list[str], cwd: Path, log, env: dict[str, str] | None = None) -> 
         raise RuntimeError(f"{' '.join(argv[3:7])} failed (rc={rc}), see {log.name}")
 
 
-def build_k8s_extra(log) -> None:
+def build_k8s_extra(log: TextIO) -> None:
     missing = [c for c in KIND_K8S_COMMANDS if not (bin_dir() / c).exists()]
     if not missing:
         return
@@ -60,7 +62,7 @@ def build_k8s_extra(log) -> None:
     ldflags = gobuild.k8s_ldflags(K.K8S_VERSION)
     for cmd in missing:
         tmp = bin_dir() / f".{cmd}.tmp"
-        _run(_nice([gobuild.S.GO, "build", "-trimpath", "-ldflags", ldflags, "-o", str(tmp),
+        _run(_nice([LC.GO, "build", "-trimpath", "-ldflags", ldflags, "-o", str(tmp),
                     f"k8s.io/kubernetes/cmd/{cmd}"]), src, log)
         tmp.rename(bin_dir() / cmd)
 
@@ -69,27 +71,27 @@ def etcd_binary(version: str) -> Path:
     return bin_dir() / f"etcd-{version}"
 
 
-def build_etcd(version: str, log) -> Path:
+def build_etcd(version: str, log: TextIO) -> Path:
     out = etcd_binary(version)
     if out.exists():
         return out
     src = gobuild._module_dir(f"src-etcd-{version}", "go.etcd.io/etcd/server/v3", version, gobuild.render_etcd_gomod,
                               gobuild.ETCD_TOOLS_GO, bin_dir(), log, root=K.cache_dir())
     tmp = out.with_name(f".{out.name}.tmp")
-    _run(_nice([gobuild.S.GO, "build", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp),
+    _run(_nice([LC.GO, "build", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp),
                 "go.etcd.io/etcd/server/v3"]), src, log)
     tmp.rename(out)
     return out
 
 
-def go_install(package: str, version: str, out: Path, log) -> Path:
+def go_install(package: str, version: str, out: Path, log: TextIO) -> Path:
     """`go install package@version` into a directory of its own, then renamed to `out`."""
     if out.exists():
         return out
     gobin = bin_dir() / f".gobin-{out.name}"
     gobin.mkdir(parents=True, exist_ok=True)
     env = dict(gobuild.go_env(), GOBIN=str(gobin), GOFLAGS="-mod=mod")
-    _run(_nice([gobuild.S.GO, "install", "-trimpath", "-ldflags", "-s -w", f"{package}@{version}"]), gobin, log, env)
+    _run(_nice([LC.GO, "install", "-trimpath", "-ldflags", "-s -w", f"{package}@{version}"]), gobin, log, env)
     built = gobin / package.rstrip("/").rsplit("/", 1)[1]
     built.rename(out)
     gobin.rmdir()
@@ -100,7 +102,7 @@ def coredns_binary(version: str) -> Path:
     return bin_dir() / f"coredns-{version}"
 
 
-def build_coredns(version: str, log) -> Path:
+def build_coredns(version: str, log: TextIO) -> Path:
     return go_install("github.com/coredns/coredns", version, coredns_binary(version), log)
 
 
@@ -128,14 +130,14 @@ def flanneld_main(main_go: str) -> str:
     return "\n".join(kept) + "\n"
 
 
-def build_flanneld(log) -> Path:
+def build_flanneld(log: TextIO) -> Path:
     out = flanneld_binary()
     if out.exists():
         return out
     src = K.cache_dir() / f"src-flannel-{K.FLANNEL_VERSION}"
     src.mkdir(parents=True, exist_ok=True)
     gomod = gobuild.module_gomod("github.com/flannel-io/flannel", K.FLANNEL_VERSION, src)
-    info = json.loads(subprocess.run([gobuild.S.GO, "mod", "download", "-json",
+    info = json.loads(subprocess.run([LC.GO, "mod", "download", "-json",
                                       f"github.com/flannel-io/flannel@{K.FLANNEL_VERSION}"], cwd=src,
                                      env=gobuild.go_env(), check=True, capture_output=True, text=True).stdout)
     main_go = (Path(info["Dir"]) / "main.go").read_text()
@@ -145,15 +147,15 @@ def build_flanneld(log) -> Path:
         "module podnet.local/kindcluster/flanneld\n\n"
         f"go {gobuild.go_directive(gomod.read_text())}\n\n"
         f"require github.com/flannel-io/flannel {K.FLANNEL_VERSION}\n")
-    _run([gobuild.S.GO, "mod", "tidy"], src, log)
+    _run([LC.GO, "mod", "tidy"], src, log)
     tmp = out.with_name(f".{out.name}.tmp")
     version_flag = f"-X github.com/flannel-io/flannel/pkg/version.Version={K.FLANNEL_VERSION}"
-    _run(_nice([gobuild.S.GO, "build", "-trimpath", "-ldflags", f"-s -w {version_flag}", "-o", str(tmp), "."]), src, log)
+    _run(_nice([LC.GO, "build", "-trimpath", "-ldflags", f"-s -w {version_flag}", "-o", str(tmp), "."]), src, log)
     tmp.rename(out)
     return out
 
 
-def build_flannel(log) -> None:
+def build_flannel(log: TextIO) -> None:
     build_flanneld(log)
     # flannel's CNI plugin: delegates to bridge + host-local with the subnet flanneld
     # writes to /run/flannel/subnet.env (the plugin later moved to a module not on the proxy)
@@ -161,7 +163,7 @@ def build_flannel(log) -> None:
                flannel_cni_binary(), log)
 
 
-def open_log():
+def open_log() -> TextIO:
     log_path().parent.mkdir(parents=True, exist_ok=True)
     bin_dir().mkdir(parents=True, exist_ok=True)
     return open(log_path(), "a")

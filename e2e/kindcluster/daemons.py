@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,7 +215,7 @@ def dockerd_argv(wrapper: Path | None) -> list[str]:
 
 
 def docker(*args: str, check: bool = True, timeout: float = 600, input: bytes | None = None,
-           capture: bool = True) -> subprocess.CompletedProcess:
+           capture: bool = True) -> subprocess.CompletedProcess[bytes]:
     env = dict(os.environ, DOCKER_HOST=K.DOCKER_HOST)
     cp = subprocess.run([docker_cli(), *args], env=env, capture_output=capture, timeout=timeout, input=input)
     if check and cp.returncode != 0:
@@ -239,7 +240,7 @@ def docker_ready() -> bool:
         return False
 
 
-def _wait(name: str, what: str, probe, timeout: float) -> None:
+def _wait(name: str, what: str, probe: Callable[[], bool], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if probe():
@@ -250,7 +251,7 @@ def _wait(name: str, what: str, probe, timeout: float) -> None:
     raise DaemonError(f"{name}: timed out waiting for {what}\n--- {log_path(name)} ---\n{tail(name)}")
 
 
-def ensure_daemons(say) -> None:
+def ensure_daemons(say: Callable[[str], None]) -> None:
     ensure_netns()
     K.STATE_ROOT.mkdir(parents=True, exist_ok=True)
     (K.STATE_ROOT / "daemon.json").write_text("{}\n")

@@ -23,7 +23,7 @@ CNI_CONF = {
 }
 
 
-def net_conf(pod_subnet: str) -> dict:
+def net_conf(pod_subnet: str) -> dict[str, object]:
     return {"Network": pod_subnet, "EnableNFTables": False, "Backend": {"Type": "vxlan"}}
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypedDict
 
 import kind_settings as K
 
@@ -42,6 +44,12 @@ def read_sysctls(root: Path = Path("/proc/sys")) -> dict[str, str]:
     return found
 
 
+class Record(TypedDict):
+    """What record_once() wrote: the sysctls before `up`, and the paths it created."""
+    sysctls: dict[str, str]
+    created: list[str]
+
+
 def changed(before: dict[str, str], now: dict[str, str]) -> dict[str, str]:
     """Pure: the keys whose value differs now, with the value to write back."""
     return {k: v for k, v in before.items() if k in now and now[k] != v}
@@ -50,18 +58,19 @@ def changed(before: dict[str, str], now: dict[str, str]) -> dict[str, str]:
 def record_once() -> None:
     if record_path().exists():
         return
-    created = []
+    created: list[str] = []
     if not LIB_MODULES.exists():
         LIB_MODULES.mkdir(parents=True)
         created.append(str(LIB_MODULES))
     record_path().parent.mkdir(parents=True, exist_ok=True)
-    record_path().write_text(json.dumps({"sysctls": read_sysctls(), "created": created}))
+    record: Record = {"sysctls": read_sysctls(), "created": created}
+    record_path().write_text(json.dumps(record))
 
 
-def restore(skip: tuple[str, ...], say) -> list[str]:
+def restore(skip: tuple[str, ...], say: Callable[[str], None]) -> list[str]:
     """Write back changed sysctls (but not `skip`), remove what we created; return problems."""
     try:
-        before = json.loads(record_path().read_text())
+        before: Record = json.loads(record_path().read_text())
     except (OSError, ValueError):
         return []
     problems = []

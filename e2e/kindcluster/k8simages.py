@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO, TypedDict
 
 import components
 import kind_settings as K
@@ -65,21 +67,26 @@ def _binary_layer(work: Path, name: str, entries: list[tuple[str, Path]]) -> Pat
     for d in dirs:
         parts = Path(d).parts
         files += [("/".join(parts[:i]), None, None, 0o755) for i in range(1, len(parts) + 1)]
-    seen: set[str] = set()
-    files = [f for f in files if not (f[0] in seen or seen.add(f[0]))]
+    files = list(dict.fromkeys(files))  # a directory shared by two entries once (first place kept)
     files.append(("tmp", None, None, 0o1777))
     files += [(p, src, None, 0o755) for p, src in entries]
     return oci.tar_from_files(work / f"{name}-layer.tar", files)
 
 
-def build_all(log, say) -> dict[str, Path]:
+class ImageOpts(TypedDict, total=False):
+    env: tuple[str, ...]
+    base: Callable[[], Path]  # builds (or finds cached) the base layer
+    entrypoint: tuple[str, ...]
+
+
+def build_all(log: TextIO, say: Callable[[str], None]) -> dict[str, Path]:
     """Every image kubeadm names (plus flannel's), built when not cached; {reference: archive}."""
     refs = kubeadm_images()
     lcbin = gobuild_bin()
     etcd = components.build_etcd(go_version_of(refs["etcd"]), log)
     coredns = components.build_coredns(go_version_of(refs["coredns"]), log)
     components.build_flannel(log)
-    plan: dict[str, tuple[tuple[Path, ...], dict]] = {}
+    plan: dict[str, tuple[tuple[tuple[str, Path], ...], ImageOpts]] = {}
     out: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix="kind-images-", dir=K.cache_dir()) as tmp:
         work = Path(tmp)

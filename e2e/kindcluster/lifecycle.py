@@ -14,7 +14,9 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import components
 import daemons
@@ -49,8 +51,16 @@ def env() -> dict[str, str]:
                 KUBECONFIG=str(K.kubeconfig_path()), DOCKER_HOST=K.DOCKER_HOST)
 
 
+class RunOptions(TypedDict, total=False):
+    """run()'s keywords, as kubectl() and kind() pass them on."""
+    check: bool
+    timeout: float
+    input: str | None
+    capture: bool
+
+
 def run(argv: list[str], check: bool = True, timeout: float = 600, input: str | None = None,
-        capture: bool = True) -> subprocess.CompletedProcess:
+        capture: bool = True) -> subprocess.CompletedProcess[str]:
     """argv inside our network namespace (where kind published the API server's port)."""
     cp = subprocess.run(daemons.in_netns(argv), env=env(), capture_output=capture, text=True, timeout=timeout,
                         input=input)
@@ -60,11 +70,11 @@ def run(argv: list[str], check: bool = True, timeout: float = 600, input: str | 
     return cp
 
 
-def kubectl(*args: str, **kw) -> subprocess.CompletedProcess:
+def kubectl(*args: str, **kw: Unpack[RunOptions]) -> subprocess.CompletedProcess[str]:
     return run(["kubectl", *args], **kw)
 
 
-def kind(*args: str, **kw) -> subprocess.CompletedProcess:
+def kind(*args: str, **kw: Unpack[RunOptions]) -> subprocess.CompletedProcess[str]:
     return run(["kind", *args], **kw)
 
 
@@ -152,7 +162,7 @@ def api_ready() -> bool:
         return False
 
 
-def wait_until(what: str, probe, timeout: float, interval: float = 1) -> bool:
+def wait_until(what: str, probe: Callable[[], bool], timeout: float, interval: float = 1) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if probe():

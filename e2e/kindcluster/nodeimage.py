@@ -21,7 +21,9 @@ import subprocess
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TextIO
 
 import components
 import k8simages
@@ -47,8 +49,9 @@ def archive_path() -> Path:
 
 def kind_module_dir() -> Path:
     import gobuild
+    import settings as LC
     with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run([gobuild.S.GO, "mod", "download", "-json", f"sigs.k8s.io/kind@{K.KIND_VERSION}"],
+        out = subprocess.run([LC.GO, "mod", "download", "-json", f"sigs.k8s.io/kind@{K.KIND_VERSION}"],
                              cwd=tmp, env=gobuild.go_env(), check=True, capture_output=True, text=True).stdout
     return Path(json.loads(out)["Dir"])
 
@@ -67,10 +70,10 @@ def patch_containerd_config(text: str, sandbox_image: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cri_base_spec(default_spec: dict) -> dict:
+def cri_base_spec(default_spec: dict[str, Any]) -> dict[str, Any]:
     """Pure: kind's cri-base.json from `ctr oci spec`: a createContainer hook mounting the
     product files, and no rlimits."""
-    spec = json.loads(json.dumps(default_spec))
+    spec: dict[str, Any] = json.loads(json.dumps(default_spec))  # a deep copy
     spec.setdefault("hooks", {}).setdefault("createContainer", []).append({"path": "/kind/bin/mount-product-files.sh"})
     spec.get("process", {}).pop("rlimits", None)
     return spec
@@ -183,7 +186,7 @@ def _sha256(path: Path) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def image_config(diff_id: str) -> dict:
+def image_config(diff_id: str) -> dict[str, Any]:
     return {
         "architecture": oci.go_arch(), "os": "linux",
         "config": {"Env": list(ENV), "Entrypoint": list(ENTRYPOINT), "StopSignal": "SIGRTMIN+3"},
@@ -210,7 +213,7 @@ def write_docker_archive(layer: Path, name: str, out: Path) -> Path:
     return out
 
 
-def build(log, say) -> Path:
+def build(log: TextIO, say: Callable[[str], None]) -> Path:
     out = archive_path()
     if out.exists():
         return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Any
 
 RUNC = os.environ.get("PODNET_REAL_RUNC", "/usr/sbin/runc")
 CAP_NAMES = (
@@ -32,7 +33,7 @@ def missing_capabilities(cap_bnd_hex: str) -> set[str]:
     return {name for bit, name in enumerate(CAP_NAMES) if not mask >> bit & 1}
 
 
-def strip_process(process: dict, missing: set[str]) -> bool:
+def strip_process(process: dict[str, Any], missing: set[str]) -> bool:
     """Pure (mutates `process`): drop what runc could not grant; True when something changed."""
     changed = False
     for kind, caps in (process.get("capabilities") or {}).items():

@@ -8,6 +8,7 @@ import json
 import sys
 import unittest
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -116,7 +117,7 @@ class RuncWrapper(unittest.TestCase):
         self.assertEqual(runc_wrapper.missing_capabilities("000001ffffffffff"), set())
 
     def test_missing_capabilities_leave_every_set_and_a_negative_oom_score_goes(self) -> None:
-        process = {"capabilities": {k: ["CAP_SYS_ADMIN", "CAP_SYS_RESOURCE"] for k in ("bounding", "effective")},
+        process: dict[str, Any] = {"capabilities": {k: ["CAP_SYS_ADMIN", "CAP_SYS_RESOURCE"] for k in ("bounding", "effective")},
                    "oomScoreAdj": -999}
         self.assertTrue(runc_wrapper.strip_process(process, {"CAP_SYS_RESOURCE"}))
         self.assertEqual(process["capabilities"]["bounding"], ["CAP_SYS_ADMIN"])

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import config_files as C
@@ -47,7 +48,7 @@ def binary(name: str) -> str:
 # ---------------------------------------------------------------- helpers
 
 def _tool(component: str, prefix: list[str], args: tuple[str, ...], input: str | None, check: bool,
-          timeout: float) -> subprocess.CompletedProcess:
+          timeout: float) -> subprocess.CompletedProcess[str]:
     """Run one of our clients; on failure name the component and quote the client's error."""
     cp = subprocess.run([*prefix, *args], input=input, capture_output=True, text=True, timeout=timeout)
     if check and cp.returncode != 0:
@@ -56,23 +57,23 @@ def _tool(component: str, prefix: list[str], args: tuple[str, ...], input: str |
     return cp
 
 
-def kubectl(*args: str, input: str | None = None, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+def kubectl(*args: str, input: str | None = None, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return _tool("kubectl", [binary("kubectl"), "--kubeconfig", str(pki.kubeconfig_path("admin"))], args, input,
                  check, timeout)
 
 
-def ctr(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+def ctr(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return _tool("containerd", ["ctr", "--address", C.containerd_socket(), "--namespace", "k8s.io"], args, None,
                  check, timeout)
 
 
-def crictl(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+def crictl(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     endpoint = "unix://" + C.containerd_socket()
     return _tool("containerd", [binary("crictl"), "--runtime-endpoint", endpoint, "--image-endpoint", endpoint,
                                 "--timeout", "20s"], args, None, check, timeout)
 
 
-def wait_for(component: str, what: str, probe, timeout: float, interval: float = 0.5) -> None:
+def wait_for(component: str, what: str, probe: Callable[[], bool], timeout: float, interval: float = 0.5) -> None:
     """Poll `probe()` until true; fail loudly if the component died or time ran out."""
     deadline = time.monotonic() + timeout
     last_err = ""
@@ -90,12 +91,13 @@ def wait_for(component: str, what: str, probe, timeout: float, interval: float =
 
 def http_ok(url: str) -> bool:
     with urllib.request.urlopen(url, timeout=2) as r:
-        return r.status == 200
+        status: int = r.status
+        return status == 200
 
 
 def ensure_daemon(name: str, argv: list[str]) -> None:
-    if procs.running(name):
-        say(f"{name} already running (pid {procs.running(name).pid})")
+    if running := procs.running(name):
+        say(f"{name} already running (pid {running.pid})")
         return
     d = procs.start(name, argv)
     say(f"started {name} (pid {d.pid}, log {procs.log_path(name)})")
@@ -344,7 +346,7 @@ def _mounts_under(prefixes: tuple[str, ...]) -> list[str]:
 
 
 def _umount_all(prefixes: tuple[str, ...]) -> list[str]:
-    stuck = []
+    stuck: list[str] = []
     for _ in range(3):
         mps = _mounts_under(prefixes)
         if not mps:
@@ -355,7 +357,7 @@ def _umount_all(prefixes: tuple[str, ...]) -> list[str]:
     return _mounts_under(prefixes) or stuck
 
 
-def remove_pods(before: dict) -> list[str]:
+def remove_pods(before: hoststate.Snapshot) -> list[str]:
     """Stop and remove every sandbox through CRI so containerd runs CNI DEL and unpins each netns."""
     if procs.running("containerd") is None or not Path(binary("crictl")).exists():
         return []
@@ -368,20 +370,20 @@ def remove_pods(before: dict) -> list[str]:
     return []
 
 
-def _stop_kubelet(before: dict) -> list[str]:
+def _stop_kubelet(before: hoststate.Snapshot) -> list[str]:
     if procs.stop("kubelet"):
         say("stopped kubelet")
     return []
 
 
-def _stop_daemons(before: dict) -> list[str]:
+def _stop_daemons(before: hoststate.Snapshot) -> list[str]:
     for name in DAEMONS[1:]:
         if procs.stop(name):
             say(f"stopped {name}")
     return []
 
 
-def _kill_leftovers(before: dict) -> list[str]:
+def _kill_leftovers(before: hoststate.Snapshot) -> list[str]:
     """Shims (started by our containerd with our socket path) and anything else still naming
     our private roots: ours by construction, stopped by pid."""
     ours = (str(S.RUN_ROOT) + "/", str(S.STATE_ROOT) + "/", str(S.bin_dir()) + "/")
@@ -397,11 +399,11 @@ def _kill_leftovers(before: dict) -> list[str]:
     return [f"process {pid} still running" for pid in procs.pids_mentioning(ours)]
 
 
-def _unmount_ours(before: dict) -> list[str]:
+def _unmount_ours(before: hoststate.Snapshot) -> list[str]:
     return [f"mount still present: {m}" for m in _umount_all((str(S.STATE_ROOT), str(S.RUN_ROOT)))]
 
 
-def _remove_netns_pins(before: dict) -> list[str]:
+def _remove_netns_pins(before: hoststate.Snapshot) -> list[str]:
     """Only containerd's own pins (cni-<uuid>) that were not there before: other netns on this
     machine (tests, other tools) are never ours to remove."""
     problems = []
@@ -421,7 +423,7 @@ def _remove_netns_pins(before: dict) -> list[str]:
     return problems
 
 
-def _delete_links(before: dict) -> list[str]:
+def _delete_links(before: hoststate.Snapshot) -> list[str]:
     """Only links this tool makes: pod veths (enslaved to cni0, or carrying the ptp gateway
     address) and then the two bridges, each only if it was not there before."""
     problems = []
@@ -437,20 +439,20 @@ def _delete_links(before: dict) -> list[str]:
     return problems
 
 
-def _remove_cgroups(before: dict) -> list[str]:
+def _remove_cgroups(before: hoststate.Snapshot) -> list[str]:
     problems = []
     for cg in set(hoststate.kubepods_cgroups()) - set(before["kubepods"]):
         problems += [f"cgroup {s}" for s in hoststate.remove_cgroup_tree(cg)]
     return problems
 
 
-def _restore_sysctls(before: dict) -> list[str]:
+def _restore_sysctls(before: hoststate.Snapshot) -> list[str]:
     for kv in hoststate.restore_sysctls(before["sysctls"]):
         say(f"restored sysctl {kv}")
     return []
 
 
-def _remove_shared_files(before: dict) -> list[str]:
+def _remove_shared_files(before: hoststate.Snapshot) -> list[str]:
     """Container log links into our state dir, libcni's cached ADD results for our network
     (/var/lib/cni/results/<network>-<id>-<ifname>), and the shared directories we created."""
     logs = Path("/var/log/containers")
@@ -466,7 +468,7 @@ def _remove_shared_files(before: dict) -> list[str]:
     return []
 
 
-def _remove_state(before: dict) -> list[str]:
+def _remove_state(before: hoststate.Snapshot) -> list[str]:
     problems = []
     for root in (S.RUN_ROOT, S.STATE_ROOT):
         shutil.rmtree(root, ignore_errors=True)

@@ -66,8 +66,8 @@ def cni_conf_dir() -> str:
     return str(S.STATE_ROOT / "cni" / "net.d")
 
 
-def _ipam(gateway: bool) -> dict:
-    rng: dict = {"subnet": S.POD_CIDR}
+def _ipam(gateway: bool) -> dict[str, object]:
+    rng: dict[str, str] = {"subnet": S.POD_CIDR}
     if gateway:
         rng["gateway"] = S.POD_GATEWAY
     return {

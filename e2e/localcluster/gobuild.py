@@ -14,7 +14,9 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 import settings as S
 
@@ -101,7 +103,7 @@ def k8s_ldflags(k8s_version: str) -> str:
     return " ".join(flags)
 
 
-def _run(argv: list[str], cwd: Path, log) -> None:
+def _run(argv: list[str], cwd: Path, log: TextIO) -> None:
     log.write(f"$ {' '.join(argv)}\n")
     log.flush()
     rc = subprocess.run(argv, cwd=cwd, env=go_env(), stdout=log, stderr=subprocess.STDOUT).returncode
@@ -113,7 +115,8 @@ def _nice(argv: list[str]) -> list[str]:
     return ["nice", "-n", "10"] + argv
 
 
-def _module_dir(name: str, module: str, version: str, render, tools_go: str, bin_dir: Path, log,
+def _module_dir(name: str, module: str, version: str, render: Callable[[str, str], str], tools_go: str,
+                bin_dir: Path, log: TextIO,
                 root: Path | None = None) -> Path:
     """A build directory whose go.mod is generated from `module`'s own go.mod at `version`."""
     src = (root or S.cache_dir()) / name
@@ -126,7 +129,7 @@ def _module_dir(name: str, module: str, version: str, render, tools_go: str, bin
     return src
 
 
-def build_k8s(bin_dir: Path, log) -> None:
+def build_k8s(bin_dir: Path, log: TextIO) -> None:
     src = _module_dir("src-k8s", "k8s.io/kubernetes", S.K8S_VERSION, render_k8s_gomod, K8S_TOOLS_GO, bin_dir, log)
     ldflags = k8s_ldflags(S.K8S_VERSION)
     for cmd in S.K8S_COMMANDS:
@@ -168,7 +171,7 @@ import _ "go.etcd.io/etcd/server/v3/etcdmain"
 """
 
 
-def build_etcd(bin_dir: Path, log) -> None:
+def build_etcd(bin_dir: Path, log: TextIO) -> None:
     if (bin_dir / "etcd").exists():
         return
     src = _module_dir("src-etcd", "go.etcd.io/etcd/server/v3", S.ETCD_VERSION, render_etcd_gomod, ETCD_TOOLS_GO,
@@ -179,7 +182,7 @@ def build_etcd(bin_dir: Path, log) -> None:
     tmp.rename(bin_dir / "etcd")
 
 
-def build_crictl(bin_dir: Path, log) -> None:
+def build_crictl(bin_dir: Path, log: TextIO) -> None:
     """crictl lets `down` stop sandboxes through CRI, so containerd runs CNI DEL for each pod."""
     if (bin_dir / "crictl").exists():
         return

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import NotRequired, TypedDict, cast
 
 import settings as S
 
@@ -22,6 +23,16 @@ SYSCTLS = (
 )
 # Created by containerd / the kubelet / libcni at fixed paths on first use.
 SHARED_DIRS = ("/var/run/netns", "/run/containerd", "/var/lib/cni", "/var/log/containers")
+
+
+class Snapshot(TypedDict):
+    """host-before.json; a snapshot without `netns_mount` (down's fallback) unmounts nothing."""
+    netns_mount: NotRequired[bool]
+    links: list[str]
+    netns: list[str]
+    kubepods: list[str]
+    sysctls: dict[str, str]
+    dirs: list[str]
 
 
 def snapshot_path() -> Path:
@@ -95,7 +106,7 @@ def is_mount_point(path: str, mountinfo: str | None = None) -> bool:
     return any(line.split()[4] == path for line in text.splitlines() if line.strip())
 
 
-def take() -> dict:
+def take() -> Snapshot:
     return {
         "netns_mount": is_mount_point(NETNS_DIR),
         "links": links(),
@@ -106,19 +117,19 @@ def take() -> dict:
     }
 
 
-def record_once() -> dict:
+def record_once() -> Snapshot:
     path = snapshot_path()
     if path.exists():
-        return json.loads(path.read_text())
+        return cast(Snapshot, json.loads(path.read_text()))  # written by take()
     snap = take()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(snap, indent=1) + "\n")
     return snap
 
 
-def load() -> dict | None:
+def load() -> Snapshot | None:
     try:
-        return json.loads(snapshot_path().read_text())
+        return cast(Snapshot, json.loads(snapshot_path().read_text()))  # written by take()
     except (OSError, ValueError):
         return None
 

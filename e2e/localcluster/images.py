@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import oci
@@ -105,7 +106,7 @@ def build_python(work: Path) -> Path:
 BUILDERS = {S.PAUSE_IMAGE: build_pause, S.BUSYBOX_IMAGE: build_busybox, S.PYTHON_IMAGE: build_python}
 
 
-def ensure_images(log=print) -> list[Path]:
+def ensure_images(log: Callable[[str], object] = print) -> list[Path]:
     """Build every image archive that is not cached yet; return all archive paths."""
     out = []
     for ref, build in BUILDERS.items():

@@ -18,10 +18,18 @@ import platform
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 MEDIA_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 MEDIA_CONFIG = "application/vnd.oci.image.config.v1+json"
 MEDIA_LAYER = "application/vnd.oci.image.layer.v1.tar"
+
+
+class Descriptor(TypedDict):
+    """An OCI content descriptor (of a layer, here)."""
+    mediaType: str
+    digest: str
+    size: int
 
 
 @dataclass(frozen=True)
@@ -76,8 +84,8 @@ def add_file(tar: tarfile.TarFile, name: str, path: Path) -> None:
         tar.addfile(info, f)
 
 
-def image_config(spec: ImageSpec, diff_ids: list[str]) -> dict:
-    cfg: dict = {"Env": list(spec.env), "WorkingDir": spec.workdir}
+def image_config(spec: ImageSpec, diff_ids: list[str]) -> dict[str, object]:
+    cfg: dict[str, object] = {"Env": list(spec.env), "WorkingDir": spec.workdir}
     if spec.entrypoint:
         cfg["Entrypoint"] = list(spec.entrypoint)
     if spec.cmd:
@@ -95,7 +103,7 @@ def image_config(spec: ImageSpec, diff_ids: list[str]) -> dict:
 
 def build_archive(spec: ImageSpec, out: Path) -> Path:
     """Write an OCI layout tar for `spec` to `out` (atomically) and return it."""
-    layer_descs = []
+    layer_descs: list[tuple[Path, Descriptor]] = []
     for layer in spec.layers:
         digest, size = _sha256_file(layer)
         layer_descs.append((layer, {"mediaType": MEDIA_LAYER, "digest": digest, "size": size}))

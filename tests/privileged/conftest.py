@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from kubectl_podnet.lab.spec import PodSpec, inspect_request
-from kubectl_podnet.lab.world import CGROUP_ROOT, NETNS_DIR, LabNode, run_agent
+from kubectl_podnet.lab.world import CGROUP_ROOT, LabNode, run_agent
 from kubectl_podnet.model import InspectRequest
+from kubectl_podnet.node.procfs import NETNS_DIR
 from kubectl_podnet.serde import to_json
 
 TEST_PREFIX = "pnt"

@@ -49,9 +49,11 @@ def pod_object(node: LabNode, index: int = 0, host_network: bool = False) -> dic
 def cluster_for(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[LabNode], FakeCluster]:
     def make(node: LabNode) -> FakeCluster:
         cluster = FakeCluster(netns=node.plan.node_netns, cache_dir=str(tmp_path / "agent-cache"))
-        cluster.on_write = lambda obj: obj["kind"] == "DaemonSet" and cluster.add_pod(
-            pod_from(obj, node.plan.node_netns)
-        )
+
+        def make_pod(obj: dict[str, Any]) -> None:
+            if obj["kind"] == "DaemonSet":
+                cluster.add_pod(pod_from(obj, node.plan.node_netns))
+        cluster.on_write = make_pod
         monkeypatch.setattr(cluster_opts, "connect", lambda kubeconfig, context, timeout=None: cluster)
         return cluster
 

@@ -117,7 +117,10 @@ def test_inspect_forbidden_exec_is_exit_3(fake: FakeCluster, capsys: pytest.Capt
                   "spec": {"nodeName": "node-1"},
                   "status": {"phase": "Running", "containerStatuses": [
                       {"name": "web", "containerID": "containerd://" + "a" * 64, "state": {"running": {}}}]}})
-    fake.on_write = lambda obj: obj["kind"] == "DaemonSet" and fake.add_pod(pod_from(obj, "node-1"))
+    def make_pod(obj: dict[str, Any]) -> None:
+        if obj["kind"] == "DaemonSet":
+            fake.add_pod(pod_from(obj, "node-1"))
+    fake.on_write = make_pod
     fake.forbid_exec = True
     assert main(["inspect", "web", "-q"]) == 3
     assert capsys.readouterr().err.endswith("forbidden\n")
