@@ -55,7 +55,9 @@ def test_a_confirmed_veth_peer_is_a_wire_and_an_unconfirmed_one_is_not() -> None
     report = next(r for r in node_map.pods if r.pod.name == "web")
     (wire,) = pod_wires(report, node_map.host)
     assert (wire.host_ifindex, wire.host_link, wire.pod_interface, wire.kind) == (7, "veth3a1f09c2", "eth0", "veth")
-    doubtful = dataclasses.replace(eth0(), peer=dataclasses.replace(eth0().peer, confirmed=False))  # type: ignore[arg-type]
+    peer = eth0().peer
+    assert peer is not None
+    doubtful = dataclasses.replace(eth0(), peer=dataclasses.replace(peer, confirmed=False))
     assert pod_wires(build_report(healthy(interfaces=[doubtful])), node_map.host) == []
 
 
