@@ -30,3 +30,7 @@ if [ ! -x .venv/bin/python ] && ! "$PYTHON" -m venv .venv >/dev/null 2>&1; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+# mermaid's own parser (under jsdom) checks `node map -o mermaid` in the tests
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/mermaid/node_modules/mermaid ]; then
+  npm ci --prefix tests/mermaid --no-audit --no-fund --silent
+fi
