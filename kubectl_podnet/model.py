@@ -293,3 +293,75 @@ class PodNetReport(NodeFacts, ReportHeader):
 
     checks: list[CheckResult]
     verdict: Literal["pass", "fail"]
+
+
+# ---- the node map (`kubectl podnet node map`): docs/nodemap.md ------------------------
+
+NODE_MAP_KIND = "PodNetNodeMap"
+
+
+@dataclass(frozen=True)
+class HostLink:
+    """A link of the node's own netns, with what the map needs to place it."""
+
+    ifindex: int
+    name: str
+    kind: str
+    mtu: int
+    state: str
+    mac: str | None
+    addresses: list[Address] = field(default_factory=list)
+    master: str | None = None  # the bridge it is a port of
+    link_ifindex: int | None = None  # a veth's peer, a macvlan's parent
+    link_netnsid: int | None = None  # set when that peer lives in another netns
+    routes: list[str] = field(default_factory=list)  # destinations the node routes out of it
+
+
+@dataclass(frozen=True)
+class HostView:
+    """The node's own netns as the agent (hostNetwork) sees it."""
+
+    netns_inode: int
+    uplink: str | None  # the device of the default route
+    gateway: str | None
+    links: list[HostLink]
+
+
+@dataclass(frozen=True)
+class NodeMapRequest:
+    """Ask the agent for the node's own view besides the pods (one exec for the whole map)."""
+
+    pods: list[InspectRequest]
+
+
+@dataclass(frozen=True)
+class Wire:
+    """A host link joined to the pod interface at its other end."""
+
+    host_ifindex: int
+    host_link: str
+    pod_uid: str
+    pod_interface: str
+    kind: str  # "veth" (a pair) or "macvlan" (the pod's link sits on this parent)
+    namespace: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class MapError:
+    """A pod on the node that could not be inspected, and why."""
+
+    namespace: str | None
+    name: str | None
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PodNetNodeMap(ReportHeader):
+    """A node's whole picture: its own links, every pod's report (whole), and the wires between."""
+
+    node: str | None
+    host: HostView
+    wires: list[Wire]
+    pods: list[PodNetReport]
+    errors: list[MapError] = field(default_factory=list)

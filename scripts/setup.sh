@@ -8,9 +8,10 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "setup: run as root (the lab and the privileged tests create netns and cgroups)" >&2
   exit 2
 fi
-# iproute2 for the lab; bash, zsh and fish drive the completion scripts in the unit tests
+# iproute2 for the lab; bash, zsh and fish drive the completion scripts in the unit tests;
+# graphviz renders `node map -o dot` to SVG in them
 missing=()
-for tool in ip:iproute2 zsh:zsh fish:fish; do
+for tool in ip:iproute2 zsh:zsh fish:fish dot:graphviz; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -30,3 +31,7 @@ if [ ! -x .venv/bin/python ] && ! "$PYTHON" -m venv .venv >/dev/null 2>&1; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+# mermaid's own parser (under jsdom) checks `node map -o mermaid` in the tests
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/mermaid/node_modules/mermaid ]; then
+  npm ci --prefix tests/mermaid --no-audit --no-fund --silent
+fi

@@ -37,9 +37,10 @@ class AgentRun:
     resident_pid: int | None = None  # the resident agent that answered; None: it ran inline
 
 
-def _exec_agent(
+def exec_agent(
     cluster: ClusterPort, agent: AgentPod, request_json: str, timeout: float, progress: Progress, payload: Payload
 ) -> tuple[dict[str, Any], bool]:
+    """One request (any agent request as JSON) to the agent pod, sending our code first if it lacks it."""
     where = f"pod {agent.namespace}/{agent.name}"
     argv = bootstrap.command(payload.digest, "run", request_json, timeout)
     result = cluster.exec(agent.namespace, agent.name, CONTAINER, argv, None, timeout)
@@ -63,7 +64,7 @@ def run_agent(
     """Ask one node's agent about `requests` in one exec (two when it lacks our code)."""
     request_json = json.dumps([to_json(r) for r in requests], separators=(",", ":"))
     where = f"pod {agent.namespace}/{agent.name}"
-    envelope, sent = _exec_agent(cluster, agent, request_json, timeout, progress, payload or build_payload())
+    envelope, sent = exec_agent(cluster, agent, request_json, timeout, progress, payload or build_payload())
     outcomes = outcomes_from(envelope, len(requests), where, agent.node)
     served = envelope.get("servedBy")
     resident = served.get("pid") if isinstance(served, dict) and served.get("resident") else None

@@ -39,6 +39,10 @@ def pod_commands(plan: LabPlan, pod: PodPlan) -> list[Command]:
     commands: list[Command] = [
         ["ip", "netns", "add", ns],
         ["ip", "-n", ns, "link", "set", "lo", "up"],
+    ]
+    if pod.spec.network == "none":
+        return commands  # the runtime's "none" network: lo and nothing else
+    commands += [
         ["ip", "-n", node, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns],
         ["ip", "-n", ns, "addr", "add", f"{pod.ipv4}/{pod.prefixlen}", "dev", "eth0"],
     ]

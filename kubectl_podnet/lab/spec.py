@@ -11,9 +11,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kubectl_podnet.model import ContainerRef, InspectRequest
+from kubectl_podnet.model import ContainerRef, DeclaredPort, InspectRequest
 
-Network = Literal["bridge", "ptp", "host"]
+Network = Literal["bridge", "ptp", "host", "none"]  # none: the pod netns has only lo
 CgroupLayout = Literal["v2-systemd", "v1-cgroupfs"]
 Qos = Literal["besteffort", "burstable", "guaranteed"]
 
@@ -33,6 +33,7 @@ class ContainerSpec:
     name: str
     listen: tuple[str, ...] = ()
     own_netns: bool = False  # a broken runtime: the container did not join the sandbox
+    ports: tuple[int, ...] = ()  # TCP containerPorts the pod spec declares (the cluster will dial them)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class PodPlan:
 
     @property
     def pod_ips(self) -> list[str]:
+        if self.spec.network == "none":
+            return []  # nothing was assigned: the runtime's "none" network
         return [self.ipv4] + ([self.ipv6] if self.ipv6 else [])
 
 
@@ -133,6 +136,8 @@ def inspect_request(plan: LabPlan, pod: PodPlan, named: bool = True) -> InspectR
         namespace="lab",
         name=pod.spec.name,
         node=plan.node_netns,
+        declared_ports=[DeclaredPort(port, "tcp", c.name, "containerPort") for c in pod.spec.containers
+                        for port in c.ports],
     )
 
 

@@ -123,6 +123,10 @@ class LabNode:
 
     # ---- build -------------------------------------------------------------------------
 
+    def run_commands(self, commands: list[list[str]]) -> None:
+        """Run `ip` commands on the built lab (a mode's deliberate break), recorded like the build's."""
+        self._run_all(commands)
+
     def _run_all(self, commands: list[list[str]]) -> None:
         for argv in commands:
             if argv[:3] == ["ip", "netns", "add"]:

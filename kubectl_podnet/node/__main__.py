@@ -42,14 +42,21 @@ def run_one(
 
 
 def run(request_text: str) -> tuple[int, dict[str, object]]:
-    """One request (an object) or a batch (a list: one exec for every pod on a node)."""
+    """One request (an object), a batch (a list: one exec for every pod on a node), or a
+    NodeMapRequest (an object with `pods`: the batch plus the node's own view, for the map)."""
     try:
         data = json.loads(request_text)
     except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than json can read
         code = int(ExitStatus.USAGE)
         return code, envelope(code, None, {"kind": UsageError.__name__, "message": f"bad agent request: {exc}"})
+    if isinstance(data, dict) and "pods" in data:
+        return run_map(data)
     if not isinstance(data, list):
         return run_one(data)
+    return run_batch(data)
+
+
+def run_batch(data: list[object]) -> tuple[int, dict[str, object]]:
     from kubectl_podnet.node.discover import scan_pods
     from kubectl_podnet.node.inspect import read_node_view
     from kubectl_podnet.node.procfs import ProcFS
@@ -63,6 +70,22 @@ def run(request_text: str) -> tuple[int, dict[str, object]]:
     code = max((item_code for item_code, _ in results), default=0)
     return code, {"apiVersion": API_VERSION, "kind": RESULT_LIST_KIND, "exitCode": code,
                   "items": [item for _, item in results]}
+
+
+def run_map(data: dict[str, object]) -> tuple[int, dict[str, object]]:
+    from kubectl_podnet.node.hostview import read_host_view
+
+    pods = data.get("pods")
+    if not isinstance(pods, list):
+        code = int(ExitStatus.USAGE)
+        return code, envelope(code, None, {"kind": UsageError.__name__, "message": "bad agent request: pods is not a list"})
+    try:
+        view = read_host_view()
+    except PodnetError as exc:
+        code = int(exc.exit_status)
+        return code, envelope(code, None, {"kind": type(exc).__name__, "message": exc.one_line()})
+    code, result = run_batch(pods)
+    return code, {**result, "hostView": to_json(view)}
 
 
 def envelope(code: int, report: object, error: dict[str, str] | None) -> dict[str, object]:

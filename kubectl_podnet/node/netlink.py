@@ -152,3 +152,9 @@ def decode_dump(data: bytes) -> list[Any]:
     from pyroute2.netlink.rtnl.marshal import MarshalRtnl
 
     return [msg for msg in MarshalRtnl().parse(data) if msg["header"]["type"] > 15]
+
+
+def read_host_links(ipr: Any) -> tuple[list[Interface], dict[int, int]]:
+    """The node's links and, from the same dump, each bridge port's master (for the node map)."""
+    links = list(ipr.get_links())
+    return rtnl.parse_interfaces(links, ipr.get_addr()), rtnl.parse_masters(links)

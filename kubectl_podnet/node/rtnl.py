@@ -83,6 +83,11 @@ def parse_interfaces(links: Iterable[Message], addrs: Iterable[Message]) -> list
     ]
 
 
+def parse_masters(links: Iterable[Message]) -> dict[int, int]:
+    """ifindex -> its master's ifindex (the bridge it is a port of), for the node map."""
+    return {msg["index"]: msg.get("master") for msg in links if msg.get("master")}
+
+
 def parse_routes(msgs: Iterable[Message], names: dict[int, str]) -> list[Route]:
     """The unicast routes of the main table, devices named through `names` (ifindex -> name)."""
     routes = []

@@ -126,21 +126,22 @@ def test_node_inspect_command_on_the_node(lab: Lab) -> None:
 
 def test_lab_command_builds_inspects_and_cleans(capsys: pytest.CaptureFixture[str]) -> None:
     try:
-        assert main(["lab"]) == 0
+        assert main(["lab"]) == 0  # the default mode: bridge
         out = capsys.readouterr().out
-        assert "ip netns add podnet-lab-node" in out
-        assert f"Verdict: PASS ({len(CHECKS)} passed, 0 warnings, 0 failed, 0 skipped)" in out
+        assert "ip netns add podnet-lab-bridge-node" in out
+        assert "localhost        PASS" in out and "Verdict: PASS (1 pod, 0 failing a check)" in out
         assert not any(n.startswith("podnet-lab") for n in _netns())
 
         assert main(["lab", "--keep", "-o", "json"]) == 0
         captured = capsys.readouterr()
-        assert json.loads(captured.out)["verdict"] == "pass"
-        assert "podnet-lab-web" in _netns()
+        (report,) = json.loads(captured.out)["pods"]
+        assert report["verdict"] == "pass" and len(report["checks"]) == len(CHECKS)
+        assert "podnet-lab-bridge-web" in _netns()
         assert main(["lab", "clean"]) == 0
-        assert "netns podnet-lab-web" in capsys.readouterr().out
+        assert "netns podnet-lab-bridge-web" in capsys.readouterr().out
         assert not any(n.startswith("podnet-lab") for n in _netns())
     finally:
-        clean("podnet-lab")
+        clean("podnet-lab-bridge")
 
 
 def _netns() -> list[str]:

@@ -1,0 +1,134 @@
+"""The lab's networking modes: one registry, each mode named once.
+
+Each mode is the learner's picture of one way a pod gets (or fails to get) its network:
+the pods to build, the `ip` commands that break it on purpose (if any), the connects
+that prove what works, and, for the broken ones, which check catches it and the fix.
+`lab --mode list`, the CLI's choices, the tests and the docs read `MODES`; none keeps
+its own list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kubectl_podnet.errors import UsageError
+from kubectl_podnet.lab.spec import (
+    BRIDGE_V4,
+    NODE_IP,
+    SERVER_PORT,
+    ContainerSpec,
+    LabPlan,
+    PodSpec,
+    default_lab_pods,
+)
+
+Command = list[str]
+
+SERVER = ContainerSpec("web", listen=(f"0.0.0.0:{SERVER_PORT}",))
+SIDECAR = ContainerSpec("sidecar")
+PREFIX = "podnet-lab"
+
+
+@dataclass(frozen=True)
+class Connect:
+    """A real TCP connect that proves a path: from a pod's netns (or the node's) to an address."""
+
+    source: str  # a pod name of the mode, or "node"
+    target: str  # a pod name of the mode (its IP), or an address
+    port: int
+    expect: str  # "ok", or the errno a broken path gives ("ENETUNREACH", "ECONNREFUSED")
+    meaning: str  # what the outcome shows, for the learner
+
+
+@dataclass(frozen=True)
+class LabMode:
+    name: str
+    summary: str  # the one line of `lab --mode list`
+    pods: Callable[[], list[PodSpec]]
+    breaks: Callable[[LabPlan], list[Command]] = lambda plan: []  # run after the pods start
+    connects: tuple[Connect, ...] = ()
+    caught_by: str | None = None  # broken on purpose: the check id that catches it
+    fix: Callable[[LabPlan], str] | None = None
+    try_commands: Callable[[LabPlan], list[str]] = field(default=lambda plan: [])
+
+    @property
+    def prefix(self) -> str:
+        """Names of this mode's netns and cgroups: modes kept at once never clash."""
+        return f"{PREFIX}-{self.name}"
+
+    @property
+    def broken(self) -> bool:
+        return self.caught_by is not None
+
+
+def _one(name: str = "web", *containers: ContainerSpec, **spec: object) -> Callable[[], list[PodSpec]]:
+    return lambda: [PodSpec(name, containers or (SERVER, SIDECAR), **spec)]  # type: ignore[arg-type]
+
+
+def _pod_netns(plan: LabPlan, name: str = "web") -> str:
+    pod = next(p for p in plan.pods if p.spec.name == name)
+    assert pod.netns is not None
+    return pod.netns
+
+
+def _look(plan: LabPlan) -> list[str]:
+    return [f"ip netns exec {_pod_netns(plan)} ip -d link", f"ip -n {plan.node_netns} link show master cni0"]
+
+
+MODES: tuple[LabMode, ...] = (
+    LabMode("bridge", "one pod (server + sidecar) on the cni0 bridge: the seed's picture, every check passes",
+            lambda: default_lab_pods(), try_commands=_look),
+    LabMode("routed", "ptp veth, no bridge: the node reaches the pod by a /32 host route (kindnet, calico)",
+            _one(network="ptp"),
+            try_commands=lambda plan: [f"ip -n {plan.node_netns} route", f"ip netns exec {_pod_netns(plan)} ip route"]),
+    LabMode("host", "hostNetwork: pause and containers in the node's own netns, no veth, the node's IP",
+            _one("web", ContainerSpec("web", listen=(f"0.0.0.0:{SERVER_PORT}",)), network="host"),
+            try_commands=lambda plan: [f"ip netns exec {plan.node_netns} ss -ltn"]),
+    LabMode("none", "the 'none' network: the pod netns has only lo (no IP, no veth): see what each check says",
+            _one(network="none"),
+            try_commands=lambda plan: [f"ip netns exec {_pod_netns(plan)} ip addr"]),
+    LabMode("macvlan", "a second interface (macvlan on the node's uplink eth0) beside the pod's eth0",
+            _one(extra_interface="macvlan"),
+            try_commands=lambda plan: [f"ip netns exec {_pod_netns(plan)} ip -d link show net1"]),
+    LabMode("two-pods", "two pods on one bridge (one segment) reach each other by pod IP: proven by a connect",
+            lambda: [PodSpec("a", (SERVER,)), PodSpec("b", (SERVER,))],
+            connects=(Connect("a", "b", SERVER_PORT, "ok", "pod a reaches pod b's IP across cni0"),
+                      Connect("b", "a", SERVER_PORT, "ok", "and back")),
+            try_commands=lambda plan: [f"ip -n {plan.node_netns} link show master cni0",
+                                       f"ip netns exec {_pod_netns(plan, 'a')} ip neigh"]),
+    LabMode("split-netns", "broken: a container started in a netns of its own instead of the pause's",
+            _one("web", SERVER, ContainerSpec("stray", own_netns=True)),
+            caught_by="shared-netns",
+            fix=lambda plan: "start every container in the sandbox's netns (the runtime does it from the CRI "
+            "sandbox; by hand: nsenter -t PAUSE_PID -n CMD); a running process cannot change its netns"),
+    LabMode("podip-only", "broken: the server binds only the pod IP, so localhost:8080 fails inside the pod",
+            _one("web", ContainerSpec("web", listen=(f"pod:{SERVER_PORT}",)), SIDECAR),
+            caught_by="localhost",
+            fix=lambda plan: f"bind 0.0.0.0:{SERVER_PORT} (or [::]:{SERVER_PORT}) so 127.0.0.1 works too"),
+    LabMode("localhost-only", "broken: the server binds only 127.0.0.1, its declared port fails at the pod IP",
+            _one("web", ContainerSpec("web", listen=(f"127.0.0.1:{SERVER_PORT}",), ports=(SERVER_PORT,)), SIDECAR),
+            connects=(Connect("node", "web", SERVER_PORT, "ECONNREFUSED",
+                              "the node cannot reach the server at the pod IP"),),
+            caught_by="pod-ip",
+            fix=lambda plan: f"bind 0.0.0.0:{SERVER_PORT} so the pod IP answers as well as 127.0.0.1"),
+    LabMode("no-route", "broken: the pod's default route deleted, so it reaches nothing off its subnet",
+            _one(),
+            breaks=lambda plan: [["ip", "-n", _pod_netns(plan), "route", "del", "default"]],
+            connects=(Connect("web", NODE_IP, 1, "ENETUNREACH",
+                              "the pod has no route to the node (with it: ECONNREFUSED, the node answered)"),),
+            caught_by="routes",
+            fix=lambda plan: f"ip -n {_pod_netns(plan)} route add default via {BRIDGE_V4[0]}"),
+)
+
+
+def find_mode(name: str) -> LabMode:
+    for mode in MODES:
+        if mode.name == name:
+            return mode
+    raise UsageError(f"no lab mode {name!r}: one of {', '.join(m.name for m in MODES)} (or `--mode list`)")
+
+
+def mode_list() -> str:
+    width = max(len(mode.name) for mode in MODES)
+    return "".join(f"{mode.name.ljust(width)}  {mode.summary}\n" for mode in MODES)
