@@ -24,6 +24,7 @@ from typing import Annotated, Any, Callable, Iterable
 import typer
 
 from kubectl_podnet.cli.completion_scripts import SCRIPTS
+from kubectl_podnet.errors import PodnetError
 
 # cobra's ShellCompDirective bits
 ERROR, NO_SPACE, NO_FILE_COMP, FILTER_FILE_EXT, FILTER_DIRS, KEEP_ORDER = 1, 2, 4, 8, 16, 32
@@ -189,7 +190,7 @@ def _argument_values(position: Position, typing: str, lister: Lister) -> Answer:
 def _listed(what: str, position: Position, typing: str, lister: Lister) -> Answer:
     try:
         names = lister(position, what)
-    except Exception:  # quiet by design: no cluster, no answer  # noqa: BLE001
+    except PodnetError:  # quiet by design: no cluster (or no kubeconfig), no answer
         if os.environ.get("PODNET_DEBUG"):
             raise
         return Answer(directive=ERROR)
@@ -244,7 +245,7 @@ def complete_main() -> None:
         args = args[1:]
     try:
         sys.stdout.write(answer_words(args))
-    except Exception:  # noqa: BLE001 -- a broken completion must stay silent in the shell
+    except PodnetError:  # cluster trouble stays silent in the shell; a bug of ours does not hide
         if os.environ.get("PODNET_DEBUG"):
             raise
         sys.stdout.write(f":{ERROR}\n")

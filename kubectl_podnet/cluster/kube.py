@@ -193,11 +193,12 @@ class KubeCluster:
         return ClusterError(transport_problem(exc, self.server, self.ca, self.request_timeout))
 
     def _request(self, method: str, path: str, what: str, query: list[tuple[str, Any]] | None = None,
-                 body: Obj | None = None, missing_ok: bool = False) -> Obj | None:
+                 body: Obj | None = None, missing_ok: bool = False, accept: str = "application/json",
+                 timeout: float | None = None) -> Obj | None:
         try:
-            prepared = self._prepare(method, path, query, body)
+            prepared = self._prepare(method, path, query, body, accept)
             response = self.api.call_api(*prepared[:2], header_params=prepared[2], body=prepared[3],
-                                         _request_timeout=self.request_timeout)
+                                         _request_timeout=timeout or self.request_timeout)
             data = response.read()
         except ApiException as exc:
             if not exc.status:  # the client wraps TLS failures as a status-0 ApiException
@@ -327,17 +328,8 @@ class KubeCluster:
         """Names of Pods, Namespaces or Nodes for shell completion: metadata only, short timeout."""
         path = {"Namespace": "/api/v1/namespaces", "Node": "/api/v1/nodes"}.get(kind) or self._path(kind, namespace)
         accept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
-        method, url, headers, _ = self._prepare("GET", path, None, None, accept)
-        try:
-            response = self.api.call_api(method, url, header_params=headers, _request_timeout=timeout)
-            data = response.read()
-        except ApiException as exc:
-            raise _status_error(exc.status or 0, _message(exc.body), f"list {kind}") from exc
-        except Exception as exc:
-            raise ClusterError(f"cannot reach the API server at {self.server}: {exc.__class__.__name__}") from exc
-        if response.status >= 400:
-            raise _status_error(response.status, _message(data), f"list {kind}")
-        return [str(item["metadata"]["name"]) for item in json.loads(data).get("items") or []]
+        found = self._request("GET", path, f"list {kind}", accept=accept, timeout=timeout) or {}
+        return [str(item["metadata"]["name"]) for item in found.get("items") or []]
 
 
 def context_names(kubeconfig: str | None) -> list[str]:

@@ -19,6 +19,7 @@ import typer
 from kubectl_podnet.cli.app import app, main
 from kubectl_podnet.cli.completion_cmd import ERROR, FILTER_DIRS, NO_FILE_COMP, Answer, Position, complete
 from kubectl_podnet.cli.completion_scripts import SCRIPTS
+from kubectl_podnet.errors import ClusterError
 from kubectl_podnet.cli.output import Format
 
 ROOT = typer.main.get_command(app)
@@ -98,7 +99,7 @@ def test_shells_complete_the_completion_verb_and_paths_defer_to_the_shell() -> N
 
 def test_a_failing_listing_answers_only_the_error_directive() -> None:
     def broken(position: Position, what: str) -> list[str]:
-        raise RuntimeError("API server gone")
+        raise ClusterError("cannot reach the API server at https://127.0.0.1:6443: connection refused")
 
     assert complete(ROOT, ["inspect", ""], broken).render() == f":{ERROR}\n"
 
