@@ -21,8 +21,10 @@ class Snapshot:
                                    "-A", "-l", OURS)
         return found + self.kubectl.names("namespace", AGENT_NAMESPACE)
 
-    def agent_pods(self) -> list[str]:
-        return self.kubectl.names("pods", "-n", AGENT_NAMESPACE, "-l", AGENT_SELECTOR)
+    def agent_pods(self, node: str | None = None) -> list[str]:
+        """The agent's pods, on every node or on `node` only."""
+        on_node = ["--field-selector", f"spec.nodeName={node}"] if node else []
+        return self.kubectl.names("pods", "-n", AGENT_NAMESPACE, "-l", AGENT_SELECTOR, *on_node)
 
     def namespace_objects(self, namespace: str) -> list[str]:
         return self.kubectl.names("pods,configmaps,secrets,serviceaccounts,roles,rolebindings", "-n", namespace)

@@ -26,10 +26,17 @@ NAMES = ("web-0", "web-1", "web-2")
 
 
 def _three_pods_mapped(kubectl: Kubectl, podnet: Podnet, namespace: str, image: str) -> tuple[str, dict[str, Any]]:
-    kubectl.apply(*[w.pod(name, [w.server("server", image, 8080), w.idle("sidecar", image)]) for name in NAMES],
-                  namespace=namespace)
-    kubectl.wait_ready(namespace, *NAMES)
+    def web(name: str, node: str | None = None) -> dict[str, Any]:
+        selector = {"kubernetes.io/hostname": node} if node else None
+        return w.pod(name, [w.server("server", image, 8080), w.idle("sidecar", image)], node_selector=selector)
+
+    # the first lands where the scheduler puts it; the others follow it, so one node holds
+    # all three on a cluster of several nodes too
+    kubectl.apply(web(NAMES[0]), namespace=namespace)
+    kubectl.wait_ready(namespace, NAMES[0])
     node = kubectl.get("pod", NAMES[0], "-n", namespace)["spec"]["nodeName"]
+    kubectl.apply(*[web(name, node) for name in NAMES[1:]], namespace=namespace)
+    kubectl.wait_ready(namespace, *NAMES)
     run = podnet("node", "map", node, "-o", "json", "--timeout", "120", "-q")
     assert run.code in (0, 1, 3), run.describe()  # other pods of the node decide 1 or 3, not ours
     document: dict[str, Any] = run.json()

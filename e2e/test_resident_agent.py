@@ -60,7 +60,8 @@ def test_warm_runs_are_answered_by_one_resident_agent_that_outlives_the_execs_an
     assert pids[0] is not None and pids == [pids[0]] * 3, [run.describe() for run in warm]
     assert report_of(warm[-1], 0)["checks"] == report_of(first, 0)["checks"]
 
-    (agent,) = [name.split("/", 1)[1] for name in ours_in_cluster.agent_pods()]
+    node = kubectl.get("pod", "web", "-n", namespace)["spec"]["nodeName"]
+    (agent,) = [name.split("/", 1)[1] for name in ours_in_cluster.agent_pods(node)]
     servers = _in_agent_pod(kubectl, agent, _SERVERS).split()
     assert servers == [str(pids[0]), "True"], servers  # one server, alive after every exec ended
 
@@ -79,7 +80,7 @@ def test_warm_runs_are_answered_by_one_resident_agent_that_outlives_the_execs_an
         assert "went away during the inspect" in error or "gave no result" in error, error
     _rerun_recovers(podnet, namespace)
     after = _debug_inspect(podnet, namespace)
-    (replacement,) = [name.split("/", 1)[1] for name in ours_in_cluster.agent_pods()]
+    (replacement,) = [name.split("/", 1)[1] for name in ours_in_cluster.agent_pods(node)]
     assert replacement != agent
     pid = _resident_pid(after)
     assert pid is not None and _in_agent_pod(kubectl, replacement, _SERVERS).split() == [str(pid), "True"]
