@@ -11,17 +11,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kubectl_podnet.cluster.payloads import Probe, as_pod
 from kubectl_podnet.model import AttachedNetwork, DeclaredPort, Transport
 
 Obj = dict[str, Any]
 
+
 NETWORK_STATUS = "k8s.v1.cni.cncf.io/network-status"
 OLD_NETWORK_STATUS = "k8s.v1.cni.cncf.io/networks-status"  # Multus before v3.6
-_PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 _PROTOCOLS: dict[str, Transport] = {"TCP": "tcp", "UDP": "udp"}  # SCTP is not judged
 
 
-def _probe_port(probe: Obj, named: dict[str, int]) -> tuple[int, str | None] | None:
+def _probe_port(probe: Probe, named: dict[str, int]) -> tuple[int, str | None] | None:
     """The port a probe dials at the pod IP, or None (no port, another host, an unknown name)."""
     for handler in ("tcpSocket", "httpGet", "grpc"):
         action = probe.get(handler)
@@ -39,9 +40,9 @@ def _probe_port(probe: Obj, named: dict[str, int]) -> tuple[int, str | None] | N
     return None
 
 
-def declared_ports(pod: Obj) -> list[DeclaredPort]:
+def declared_ports(raw: Obj) -> list[DeclaredPort]:
     """Every port the spec says the cluster dials, in spec order, without repeats."""
-    spec = pod.get("spec") or {}
+    spec = as_pod(raw).get("spec") or {}
     found: dict[tuple[int, Transport, str, str], DeclaredPort] = {}
     for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):
         name = container.get("name", "")
@@ -55,8 +56,9 @@ def declared_ports(pod: Obj) -> list[DeclaredPort]:
                 named[entry["name"]] = port
             found.setdefault((port, protocol, name, "containerPort"),
                              DeclaredPort(port, protocol, name, "containerPort", entry.get("name")))
-        for source in _PROBES:
-            probe = container.get(source)
+        probes = {"readinessProbe": container.get("readinessProbe"), "livenessProbe": container.get("livenessProbe"),
+                  "startupProbe": container.get("startupProbe")}
+        for source, probe in probes.items():
             resolved = _probe_port(probe, named) if isinstance(probe, dict) else None
             if resolved is not None:
                 port, port_name = resolved
@@ -64,9 +66,9 @@ def declared_ports(pod: Obj) -> list[DeclaredPort]:
     return list(found.values())
 
 
-def attached_networks(pod: Obj) -> list[AttachedNetwork]:
+def attached_networks(raw: Obj) -> list[AttachedNetwork]:
     """The network-status annotation's entries; an unreadable annotation counts as none."""
-    annotations = (pod.get("metadata") or {}).get("annotations") or {}
+    annotations = (as_pod(raw).get("metadata") or {}).get("annotations") or {}
     text = annotations.get(NETWORK_STATUS) or annotations.get(OLD_NETWORK_STATUS)
     if not text:
         return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl_podnet.cluster.declared import attached_networks, declared_ports
+from kubectl_podnet.cluster.payloads import Container, ContainerStatus, Pod, as_pod
 from kubectl_podnet.errors import ClusterError
 from kubectl_podnet.model import ContainerRef, ContainerState, InspectRequest, Role
 
@@ -18,7 +19,7 @@ def _strip_runtime(container_id: str) -> str:
     return container_id.split("://", 1)[-1]
 
 
-def container_state(entry: Obj | None) -> ContainerState:
+def container_state(entry: ContainerStatus | None) -> ContainerState:
     """One entry of `status.*ContainerStatuses` as a ContainerState."""
     if entry is None:
         return ContainerState("waiting", reason="no status yet")
@@ -35,19 +36,20 @@ def container_state(entry: Obj | None) -> ContainerState:
     return ContainerState("unknown", restart_count=restarts)
 
 
-def pod_containers(pod: Obj) -> list[ContainerRef]:
+def pod_containers(raw: Obj) -> list[ContainerRef]:
     """Every container of the spec, in its order (init, app, ephemeral), each with its state;
     a status the spec does not name (a race with an update) comes after its group."""
-    spec, status = pod.get("spec", {}), pod.get("status", {})
-    groups: list[tuple[str, str, Role | None]] = [
-        ("initContainerStatuses", "initContainers", None),
-        ("containerStatuses", "containers", "app"),
-        ("ephemeralContainerStatuses", "ephemeralContainers", "ephemeral"),
+    pod = as_pod(raw)
+    spec, status = pod.get("spec") or {}, pod.get("status") or {}
+    groups: list[tuple[list[Container], list[ContainerStatus], Role | None]] = [
+        (spec.get("initContainers") or [], status.get("initContainerStatuses") or [], None),
+        (spec.get("containers") or [], status.get("containerStatuses") or [], "app"),
+        (spec.get("ephemeralContainers") or [], status.get("ephemeralContainerStatuses") or [], "ephemeral"),
     ]
     refs = []
-    for key, spec_key, role in groups:
-        specs = {c["name"]: c for c in spec.get(spec_key) or [] if isinstance(c, dict) and c.get("name")}
-        entries = {e["name"]: e for e in status.get(key) or [] if isinstance(e, dict) and e.get("name")}
+    for in_spec, in_status, role in groups:
+        specs = {c["name"]: c for c in in_spec if isinstance(c, dict) and c.get("name")}
+        entries = {e["name"]: e for e in in_status if isinstance(e, dict) and e.get("name")}
         for name in [*specs, *(n for n in entries if n not in specs)]:
             entry = entries.get(name)
             sidecar = (specs.get(name) or {}).get("restartPolicy") == "Always"
@@ -62,15 +64,16 @@ def running_containers(pod: Obj) -> list[ContainerRef]:
     return [ref for ref in pod_containers(pod) if ref.status is not None and ref.status.state == "running"]
 
 
-def _pending_reason(pod: Obj) -> str:
-    for condition in pod.get("status", {}).get("conditions") or []:
+def _pending_reason(pod: Pod) -> str:
+    for condition in (pod.get("status") or {}).get("conditions") or []:
         if condition.get("type") == "PodScheduled" and condition.get("status") != "True":
             return condition.get("message") or condition.get("reason") or "not scheduled"
     return "not scheduled yet"
 
 
-def inspect_request(pod: Obj, probe_timeout: float = 0.5) -> InspectRequest:
-    meta, spec, status = pod["metadata"], pod.get("spec", {}), pod.get("status", {})
+def inspect_request(raw: Obj, probe_timeout: float = 0.5) -> InspectRequest:
+    pod = as_pod(raw)
+    meta, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
     where = f"pod {meta.get('namespace')}/{meta['name']}"
     phase = status.get("phase")
     node = spec.get("nodeName")
@@ -78,7 +81,7 @@ def inspect_request(pod: Obj, probe_timeout: float = 0.5) -> InspectRequest:
         raise ClusterError(f"{where} is {phase or 'Pending'} and not scheduled: {_pending_reason(pod)}")
     if phase in ("Succeeded", "Failed"):
         raise ClusterError(f"{where} has finished ({phase}); its network namespace is gone")
-    refs = pod_containers(pod)
+    refs = pod_containers(raw)
     if not any(ref.status is not None and ref.status.state == "running" for ref in refs):
         waiting = [
             f"{c['name']}: {(c.get('state') or {}).get('waiting', {}).get('reason', 'not running')}"
@@ -96,6 +99,6 @@ def inspect_request(pod: Obj, probe_timeout: float = 0.5) -> InspectRequest:
         node=node,
         host_network=bool(spec.get("hostNetwork")),
         probe_timeout=probe_timeout,
-        declared_ports=declared_ports(pod),
-        networks=attached_networks(pod),
+        declared_ports=declared_ports(raw),
+        networks=attached_networks(raw),
     )
