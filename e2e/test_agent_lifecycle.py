@@ -11,10 +11,12 @@ import time
 
 import pytest
 
+from e2e import clusters
 from e2e import workloads as w
 from e2e.clients import Kubectl, Podnet, Run
 from e2e.leftovers import AGENT_NAMESPACE, Snapshot
 from e2e.reports import error_line, report_of
+from kubectl_podnet.cluster.manifests import DEFAULT_IMAGE
 
 INSTALLING = "installing the podnet agent"
 SENDING = "sending the agent code"
@@ -119,30 +121,40 @@ def test_agent_pod_deleted_while_inspect_waits_for_it_is_ridden_through_on_its_r
     pytest.fail(f"in {ATTEMPTS} attempts the deletion never landed before the pod was used")
 
 
+STALLED_PORTS = list(range(9100, 9108))  # 8 ports x (127.0.0.1 + pod IP) x 0.5 s: a run of ~8 s
+
+
 def test_agent_pod_deleted_while_inspect_runs_in_it_is_reported_by_name_and_a_rerun_recovers(
-    kubectl: Kubectl, podnet: Podnet, namespace: str, image: str, ours_in_cluster: Snapshot
+    kubectl: Kubectl, podnet: Podnet, namespace: str, image: str, ours_in_cluster: Snapshot, target: clusters.Target
 ) -> None:
-    """Killing the agent pod during its exec must end in one line naming that pod (exit 3)."""
+    """Killing the agent pod during its exec must end in one line naming that pod (exit 3).
+
+    The inspected pod's listeners never accept (full accept queues), so the agent's run in
+    the pod lasts its probe timeouts, seconds, and the kill lands inside it for sure; a run
+    that is fast on a quiet machine left the window to chance."""
     _web(kubectl, namespace, image)
+    python = target.agent_image or DEFAULT_IMAGE
+    kubectl.apply(w.pod("slow", [w.stalled_listeners("listeners", python, STALLED_PORTS)]), namespace=namespace)
+    kubectl.wait_ready(namespace, "slow")
     for attempt in range(1, ATTEMPTS + 1):
         _uninstall(podnet, ours_in_cluster)
-        # a fresh agent pod has no code cached: the run must send it, which gives us a window
         installed = podnet("agent", "install")
         assert installed.code == 0, installed.describe()
         kubectl("rollout", "status", "-n", AGENT_NAMESPACE, "daemonset/podnet-agent", "--timeout=180s", timeout=200)
-        with podnet.start("inspect", "web", "-n", namespace, "-o", "json", "--timeout", "60") as running:
+        with podnet.start("inspect", "slow", "-n", namespace, "-o", "json", "--timeout", "60") as running:
+            # a fresh agent pod has no code cached: the run sends it, then probes for seconds
             line = running.wait_for_line(SENDING, 60)
             assert line, "the plugin never started sending its code to the agent (its run is in the dump)"
-            target = re.search(rf"to pod {AGENT_NAMESPACE}/(\S+)", line)
-            assert target, line
-            _delete_agent_pods(kubectl, [f"pod/{target.group(1)}"])
+            found = re.search(rf"to pod {AGENT_NAMESPACE}/(\S+)", line)
+            assert found, line
+            _delete_agent_pods(kubectl, [f"pod/{found.group(1)}"])
             run = running.finish()
-        print(f"attempt {attempt}, the plugin's stderr:\n{run.stderr.rstrip()}")
-        if run.code == 0:
+        print(f"attempt {attempt}, exit {run.code}, the plugin's stderr:\n{run.stderr.rstrip()}")
+        if run.code != 3:
             print("the old pod finished its run before the kill reached it: not this path, again")
             continue
         error = error_line(run)
-        assert f"{AGENT_NAMESPACE}/{target.group(1)}" in error, error
+        assert f"{AGENT_NAMESPACE}/{found.group(1)}" in error, error
         assert "went away during the inspect" in error or "gave no result" in error, error
         _rerun_recovers(podnet, namespace)
         return

@@ -55,6 +55,33 @@ def server(name: str, image: str, port: int, bind: str | None = None) -> Obj:
     return container
 
 
+_STALLED = """
+import socket, sys, time
+held = []
+for port in map(int, sys.argv[1:]):
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("0.0.0.0", port))
+    server.listen(0)  # one queued connection fills the accept queue, and it is never accepted
+    held += [server, socket.create_connection(("127.0.0.1", port))]
+open("/tmp/ready", "w").close()
+time.sleep(1e9)
+"""
+
+
+def stalled_listeners(name: str, python_image: str, ports: list[int]) -> Obj:
+    """Python listeners whose accept queues are full: a connect to them hangs until the
+    client gives up (the kernel drops the SYN), so an agent run that probes them lasts its
+    probe timeout per port and address. Ready once every queue is full."""
+    return {
+        "name": name,
+        "image": python_image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["python3", "-c", _STALLED, *map(str, ports)],
+        "readinessProbe": _probe(["cat", "/tmp/ready"]),
+    }
+
+
 def idle(name: str, image: str, ready_when: list[str] | None = None) -> Obj:
     """A container that only sleeps; optionally Ready only while `ready_when` succeeds."""
     container: Obj = {
