@@ -29,6 +29,7 @@ import nodeimage
 import cluster as LCC  # e2e/localcluster/cluster.py: packages, Go build and images of the local cluster
 import images as LCI
 import settings as LC
+from procs import rss_kib  # e2e/localcluster/procs.py
 
 BASE_PACKAGES = ("mmdebstrap", "busybox-static", "gcc", "libc6-dev", "iproute2", "util-linux", "iptables")
 SMOKE_NAMESPACE = "kindcluster-smoke"
@@ -339,16 +340,6 @@ def our_pids() -> list[int]:
         except OSError:
             continue
     return found
-
-
-def rss_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def cgroup_memory() -> dict[str, int]:
