@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import kind_settings as K
+from procs import is_zombie, start_time  # e2e/localcluster/procs.py: one reading of /proc/PID/stat
 
 HERE = Path(__file__).resolve().parent
 
@@ -32,13 +33,6 @@ class DaemonError(Exception):
 
 # ------------------------------------------------------------------ pids
 
-def start_time(pid: int) -> str | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
 @dataclass(frozen=True)
 class Tracked:
     name: str
@@ -46,11 +40,7 @@ class Tracked:
     started: str
 
     def alive(self) -> bool:
-        try:
-            state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            return False
-        return state != "Z" and start_time(self.pid) == self.started
+        return not is_zombie(self.pid) and start_time(self.pid) == self.started
 
 
 def pidfile(name: str) -> Path:
