@@ -24,17 +24,25 @@ def _finished(name: str, image: str) -> dict[str, Any]:
     return done
 
 
-def _workloads(kubectl: Kubectl, namespace: str, image: str) -> None:
-    """A running web pod, a finished one and one that can never be scheduled."""
+def _workloads(kubectl: Kubectl, namespace: str, image: str) -> str:
+    """A running web pod, a finished one on web's node and one that can never be scheduled; web's node.
+
+    `once` is pinned to web's node so that a sweep narrowed to that node has both a pod
+    to inspect and one to skip, whichever node the scheduler picks for web."""
     kubectl.apply(
         w.pod("web", [w.server("server", image, 8080)]),
-        _finished("once", image),
         w.pod("nowhere", [w.idle("idle", image)], node_selector={"podnet-e2e/no-such-node": "true"}),
         namespace=namespace,
     )
     kubectl.wait_ready(namespace, "web")
+    node = kubectl.get("pod", "web", "-n", namespace)["spec"]["nodeName"]
+    hostname = kubectl.get("node", node)["metadata"]["labels"]["kubernetes.io/hostname"]
+    once = _finished("once", image)
+    once["spec"]["nodeSelector"] = {"kubernetes.io/hostname": hostname}
+    kubectl.apply(once, namespace=namespace)
     kubectl("wait", "-n", namespace, "--for=jsonpath={.status.phase}=Succeeded", "pod/once", "--timeout=120s",
             timeout=150)
+    return node
 
 
 def _all_pods(kubectl: Kubectl) -> set[str]:
@@ -97,8 +105,7 @@ def test_inspect_all_namespaces_prints_a_row_per_pod(
 def test_all_of_a_namespace_and_node_with_a_selector_narrow_the_sweep(
     kubectl: Kubectl, podnet: Podnet, namespace: str, image: str, agent_ready: None
 ) -> None:
-    _workloads(kubectl, namespace, image)
-    node = kubectl.get("pod", "web", "-n", namespace)["spec"]["nodeName"]
+    node = _workloads(kubectl, namespace, image)
     everything = podnet("inspect", "--all", "-n", namespace, "-o", "json", "--timeout", "120")
     assert everything.code == 0, everything.describe()
     listing = everything.json()
