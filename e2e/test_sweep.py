@@ -42,7 +42,7 @@ def _workloads(kubectl: Kubectl, namespace: str, image: str) -> str:
     kubectl.apply(once, namespace=namespace)
     kubectl("wait", "-n", namespace, "--for=jsonpath={.status.phase}=Succeeded", "pod/once", "--timeout=120s",
             timeout=150)
-    return node
+    return str(node)
 
 
 def _all_pods(kubectl: Kubectl) -> set[str]:
