@@ -8,6 +8,7 @@ after a timeout or a race.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from typing import TYPE_CHECKING
@@ -19,10 +20,14 @@ from kubectl_podnet.serde import from_json, to_json
 if TYPE_CHECKING:
     from kubectl_podnet.node.discover import CgroupGroup
     from kubectl_podnet.node.inspect import NodeView
+    from kubectl_podnet.node.netlink import HostNetns
 
 
 def run_one(
-    data: object, node_view: NodeView | None = None, scanned: dict[str, dict[str, CgroupGroup]] | None = None
+    data: object,
+    node_view: NodeView | None = None,
+    scanned: dict[str, dict[str, CgroupGroup]] | None = None,
+    host: HostNetns | None = None,
 ) -> tuple[int, dict[str, object]]:
     from kubectl_podnet.report import build_report
     from kubectl_podnet.node.inspect import inspect_pod
@@ -33,7 +38,7 @@ def run_one(
         except (ValueError, TypeError) as exc:
             raise UsageError(f"bad agent request: {exc}") from exc
         groups = (scanned or {}).get(request.pod_uid)
-        report = build_report(inspect_pod(request, node_view=node_view, groups=groups))
+        report = build_report(inspect_pod(request, node_view=node_view, groups=groups, host=host))
     except PodnetError as exc:
         code = int(exc.exit_status)
         return code, envelope(code, None, {"kind": type(exc).__name__, "message": exc.one_line()})
@@ -56,35 +61,46 @@ def run(request_text: str) -> tuple[int, dict[str, object]]:
     return run_batch(data)
 
 
-def run_batch(data: list[object]) -> tuple[int, dict[str, object]]:
+def run_batch(data: list[object], host: HostNetns | None = None) -> tuple[int, dict[str, object]]:
+    """Every request of `data`, in order; `host`: the node netns's socket and dumps, if the
+    caller has them (the map), else opened here."""
+    from kubectl_podnet.node import netlink
     from kubectl_podnet.node.discover import scan_pods
     from kubectl_podnet.node.inspect import read_node_view
     from kubectl_podnet.node.procfs import ProcFS
 
-    # once for the whole batch: the node's uplink and overlays, and one pass over /proc;
-    # each request is still validated on its own
-    view = read_node_view() if data else None
-    uids = {item["podUid"] for item in data if isinstance(item, dict) and isinstance(item.get("podUid"), str)}
-    scanned = scan_pods(ProcFS(), uids) if len(uids) > 1 else None
-    results = [run_one(item, view, scanned) for item in data]
+    results: list[tuple[int, dict[str, object]]] = []
+    if data:
+        with contextlib.ExitStack() as stack:
+            if host is None:
+                host = stack.enter_context(netlink.host_netns())
+            # once for the whole batch: the node's links, routes, uplink and overlays, one
+            # netlink socket in the node's netns, and one pass over /proc; each request is
+            # still validated on its own
+            view = read_node_view(host)
+            uids = {item["podUid"] for item in data if isinstance(item, dict) and isinstance(item.get("podUid"), str)}
+            scanned = scan_pods(ProcFS(), uids) if len(uids) > 1 else None
+            results = [run_one(item, view, scanned, host) for item in data]
     code = max((item_code for item_code, _ in results), default=0)
     return code, {"apiVersion": API_VERSION, "kind": RESULT_LIST_KIND, "exitCode": code,
                   "items": [item for _, item in results]}
 
 
 def run_map(data: dict[str, object]) -> tuple[int, dict[str, object]]:
+    from kubectl_podnet.node import netlink
     from kubectl_podnet.node.hostview import read_host_view
 
     pods = data.get("pods")
     if not isinstance(pods, list):
         code = int(ExitStatus.USAGE)
         return code, envelope(code, None, {"kind": UsageError.__name__, "message": "bad agent request: pods is not a list"})
-    try:
-        view = read_host_view()
-    except PodnetError as exc:
-        code = int(exc.exit_status)
-        return code, envelope(code, None, {"kind": type(exc).__name__, "message": exc.one_line()})
-    code, result = run_batch(pods)
+    with netlink.host_netns() as host:  # one socket and one dump of the node's links and routes, for all
+        try:
+            view = read_host_view(host)
+        except PodnetError as exc:
+            code = int(exc.exit_status)
+            return code, envelope(code, None, {"kind": type(exc).__name__, "message": exc.one_line()})
+        code, result = run_batch(pods, host)
     return code, {**result, "hostView": to_json(view)}
 
 

@@ -9,10 +9,14 @@ server names them (`node map` run locally): every pod uid found in /proc/*/cgrou
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from kubectl_podnet.model import HostLink, HostView, Interface, Route
 from kubectl_podnet.node.cgroup import parse_proc_cgroup
 from kubectl_podnet.node.procfs import ProcFS
+
+if TYPE_CHECKING:
+    from kubectl_podnet.node.netlink import HostNetns
 
 
 def host_view(netns_inode: int, interfaces: list[Interface], routes: list[Route], masters: dict[int, int]) -> HostView:
@@ -48,13 +52,12 @@ def host_view(netns_inode: int, interfaces: list[Interface], routes: list[Route]
     )
 
 
-def read_host_view() -> HostView:
-    """The node netns this process runs in (the agent is hostNetwork)."""
+def read_host_view(host: HostNetns) -> HostView:
+    """The node netns this process runs in (the agent is hostNetwork), from the run's dumps."""
     from kubectl_podnet.node import netlink  # the pyroute2 import only when we read
 
-    with netlink.open_netns(None) as ipr:
-        interfaces, masters = netlink.read_host_links(ipr)
-        routes = netlink.read_routes(ipr, {i.ifindex: i.name for i in interfaces})
+    interfaces, masters = netlink.read_host_links(host)
+    routes = netlink.read_host_routes(host, {i.ifindex: i.name for i in interfaces})
     return host_view(os.stat("/proc/self/ns/net").st_ino, interfaces, routes, masters)
 
 

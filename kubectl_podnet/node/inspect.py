@@ -79,9 +79,12 @@ class NodeView:
     links: dict[int, NodeLink] = field(default_factory=dict)  # to name route lookups' devices
 
 
-def read_node_view() -> NodeView:
-    with netlink.open_netns(None) as host:
+def read_node_view(host: netlink.HostNetns | None = None) -> NodeView:
+    """From the run's node dumps (`host`), or from dumps of its own."""
+    if host is not None:
         return NodeView(*netlink.read_node_path(host))
+    with netlink.host_netns() as own:
+        return NodeView(*netlink.read_node_path(own))
 
 
 _TABLES = (("net/tcp", 4, "tcp"), ("net/tcp6", 6, "tcp"), ("net/udp", 4, "udp"), ("net/udp6", 6, "udp"))
@@ -144,10 +147,15 @@ def inspect_pod(
     netns_dir: str = NETNS_DIR,
     node_view: NodeView | None = None,
     groups: dict[str, CgroupGroup] | None = None,
+    host: netlink.HostNetns | None = None,
 ) -> NodeFacts:
-    """One pod's facts. For a batch the caller reads the node-wide part (`node_view`) and
-    scans /proc (`groups`: this pod's processes) once, for every pod."""
+    """One pod's facts. For a batch the caller reads the node-wide part (`node_view`), scans
+    /proc (`groups`: this pod's processes) and opens the node's netns (`host`: its socket
+    and dumps) once, for every pod."""
     validate(request)
+    if host is None:
+        with netlink.host_netns() as own:
+            return inspect_pod(request, procfs, netns_dir, node_view, groups, own)
     procfs = procfs or ProcFS()
     node_inode = os.stat("/proc/thread-self/ns/net").st_ino  # the agent runs in the node netns
     if groups is None:
@@ -180,7 +188,7 @@ def inspect_pod(
     listeners: list[Listener] = []
     probes: list[Probe] = []
     node_routes: list[RouteLookup] = []
-    view = node_view if node_view is not None else read_node_view()
+    view = node_view if node_view is not None else read_node_view(host)
     netns_fd = open_pod_netns(candidates)
     if candidates and netns_fd is None:
         raise NoPodProcess(
@@ -189,19 +197,21 @@ def inspect_pod(
         )
     if netns_fd is not None:
         try:
-            with netlink.open_netns(None if host_network else netns_fd) as ipr:
-                interfaces = netlink.read_interfaces(ipr)
-                routes = netlink.read_routes(ipr, {i.ifindex: i.name for i in interfaces})
-                if not host_network:
-                    with netlink.open_netns(None) as host:
-                        interfaces = [
-                            dataclasses.replace(i, peer=netlink.host_peer(host, ipr, i, netns_fd))
-                            if i.kind == "veth"
-                            else i
-                            for i in interfaces
-                        ]
-                        # the node's way to the pod, as the kernel answers `ip route get POD_IP`
-                        node_routes = [netlink.route_lookup(host, ip, view.links) for ip in request.pod_ips]
+            if host_network:
+                interfaces = netlink.read_interfaces(host.ipr)
+                routes = netlink.read_routes(host.ipr, {i.ifindex: i.name for i in interfaces})
+            else:
+                with netlink.open_netns(netns_fd) as ipr:
+                    interfaces = netlink.read_interfaces(ipr)
+                    routes = netlink.read_routes(ipr, {i.ifindex: i.name for i in interfaces})
+                    interfaces = [
+                        dataclasses.replace(i, peer=netlink.host_peer(host, ipr, i, netns_fd))
+                        if i.kind == "veth"
+                        else i
+                        for i in interfaces
+                    ]
+                # the node's way to the pod, as the kernel answers `ip route get POD_IP`
+                node_routes = [netlink.route_lookup(host, ip, view.links) for ip in request.pod_ips]
             owners = _owners(procfs, containers)
 
             def in_pod_netns() -> tuple[list[Listener], list[Probe]]:

@@ -77,12 +77,68 @@ def open_netns(netns_fd: int | None) -> Iterator[Any]:
         ipr.close()
 
 
+class HostNetns:
+    """The node's netns (the agent's own) for one agent run, shared by every pod of a batch.
+
+    One socket, and the node's links and routes dumped once: the node view, the node map's
+    host view and each pod's host peer all read the same dumps, instead of a socket and a
+    link lookup per pod. A snapshot is what one exec reports anyway; a link newer than it
+    (a pod started meanwhile) costs one live lookup. The fd on the node netns is held so
+    that asking a pod netns for the node's id needs no open per pod.
+    """
+
+    def __init__(self) -> None:
+        self.fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY)  # the node: where this thread runs
+        try:
+            self.ipr = IPRoute()
+            self.links: dict[int, Any] = {msg["index"]: msg for msg in self.ipr.get_links()}
+            self.routes: list[Any] = list(self.ipr.get_routes())
+        except BaseException:
+            os.close(self.fd)
+            raise
+
+    def link(self, index: int) -> Any | None:
+        """The node's link at `index`: from the dump, else asked live (None: no such link)."""
+        found = self.links.get(index)
+        if found is not None:
+            return found
+        from pyroute2.netlink.exceptions import NetlinkError
+
+        try:
+            answer = self.ipr.link("get", index=index)
+        except NetlinkError as exc:
+            if exc.code == errno.ENODEV:
+                return None
+            raise
+        return answer[0] if answer else None
+
+    def close(self) -> None:
+        try:
+            self.ipr.close()
+        finally:
+            os.close(self.fd)
+
+
+@contextmanager
+def host_netns() -> Iterator[HostNetns]:
+    host = HostNetns()
+    try:
+        yield host
+    finally:
+        host.close()
+
+
 def read_interfaces(ipr: Any) -> list[Interface]:
     return rtnl.parse_interfaces(ipr.get_links(), ipr.get_addr())
 
 
 def read_routes(ipr: Any, names: dict[int, str]) -> list[Route]:
     return rtnl.parse_routes(ipr.get_routes(), names)
+
+
+def read_host_routes(host: HostNetns, names: dict[int, str]) -> list[Route]:
+    """The node's routes from the run's dump."""
+    return rtnl.parse_routes(host.routes, names)
 
 
 def nsid_of(ipr: Any, netns_fd: int) -> int | None:
@@ -92,42 +148,35 @@ def nsid_of(ipr: Any, netns_fd: int) -> int | None:
     return nsid if isinstance(nsid, int) and nsid >= 0 else None
 
 
-def host_peer(host: Any, pod: Any, pod_if: Interface, pod_netns_fd: int) -> Peer | None:
-    """The host end of the pod's veth `pod_if`, or None when it has no peer ifindex."""
+def host_peer(host: HostNetns, pod: Any, pod_if: Interface, pod_netns_fd: int) -> Peer | None:
+    """The host end of the pod's veth `pod_if` (`pod`: a socket in the pod netns open at
+    `pod_netns_fd`), or None when it has no peer ifindex."""
     if pod_if.link_ifindex is None:
         return None
-    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)  # the node: where this agent thread runs
-    try:
-        elsewhere = rtnl.peer_in_another_netns(pod_if, nsid_of(pod, own))
-    finally:
-        os.close(own)
+    elsewhere = rtnl.peer_in_another_netns(pod_if, nsid_of(pod, host.fd))
     if elsewhere is not None:
         return elsewhere
-    found = host.link("get", index=pod_if.link_ifindex)
-    link = found[0] if found else None
-    master = routes = None
+    link = host.link(pod_if.link_ifindex)
+    master = None
+    routes: list[str] = []
     if link is not None and link.get("master"):
-        master = host.link("get", index=link.get("master"))[0]
+        master = host.link(link.get("master"))
     elif link is not None:
         # routed (ptp/kindnet, calico, cilium): the host routes through this veth, one /32
-        # per pod. Bridged pods need none, and a node's route dump grows with its pods.
-        index = link["index"]
-        routes = rtnl.routes_via(
-            host.get_routes(family=socket.AF_INET, oif=index) + host.get_routes(family=socket.AF_INET6, oif=index),
-            index,
-        )
-    return rtnl.match_peer(pod_if, link, nsid_of(host, pod_netns_fd), master, routes or [])
+        # per pod, found in the node's route dump of this run (bridged pods need none)
+        routes = rtnl.routes_via(host.routes, link["index"])
+    return rtnl.match_peer(pod_if, link, nsid_of(host.ipr, pod_netns_fd), master, routes)
 
 
-def read_node_path(ipr: Any) -> tuple[NodeLink | None, list[OverlayLink], dict[int, NodeLink]]:
+def read_node_path(host: HostNetns) -> tuple[NodeLink | None, list[OverlayLink], dict[int, NodeLink]]:
     """The node's uplink (its default route's device), its vxlan/geneve devices and its links: once a run."""
-    links, routes = list(ipr.get_links()), list(ipr.get_routes())
+    links, routes = list(host.links.values()), host.routes
     return (rtnl_path.parse_uplink(links, routes), rtnl_path.parse_overlays(links, routes),
             rtnl_path.parse_node_links(links))
 
 
-def route_lookup(ipr: Any, destination: str, known: dict[int, NodeLink]) -> RouteLookup:
-    """The kernel's answer to `ip route get destination` (one RTM_GETROUTE) in the netns of `ipr`.
+def route_lookup(host: HostNetns, destination: str, known: dict[int, NodeLink]) -> RouteLookup:
+    """The kernel's answer to `ip route get destination` (one RTM_GETROUTE) in the node's netns.
 
     The out-device is named from `known` (the node's links, read once a run); only a link
     newer than that costs one more question.
@@ -136,14 +185,14 @@ def route_lookup(ipr: Any, destination: str, known: dict[int, NodeLink]) -> Rout
 
     family = socket.AF_INET6 if ":" in destination else socket.AF_INET
     try:
-        answer = ipr.route("get", dst=destination, family=family)[0]
+        answer = host.ipr.route("get", dst=destination, family=family)[0]
     except NetlinkError as exc:  # ENETUNREACH, EHOSTUNREACH, EACCES (prohibit), EINVAL (blackhole)
         return rtnl_path.parse_route_lookup(destination, None, errno.errorcode.get(exc.code, str(exc.code)), None)
     oif = rtnl_path.route_oif(answer)
     out = known.get(oif) if oif is not None else None
     if out is None and oif is not None:
-        found = ipr.link("get", index=oif)
-        out = rtnl_path.parse_node_links(found).get(oif) if found else None
+        found = host.link(oif)
+        out = rtnl_path.parse_node_links([found]).get(oif) if found is not None else None
     return rtnl_path.parse_route_lookup(destination, answer, None, out)
 
 
@@ -154,7 +203,7 @@ def decode_dump(data: bytes) -> list[Any]:
     return [msg for msg in MarshalRtnl().parse(data) if msg["header"]["type"] > 15]
 
 
-def read_host_links(ipr: Any) -> tuple[list[Interface], dict[int, int]]:
+def read_host_links(host: HostNetns) -> tuple[list[Interface], dict[int, int]]:
     """The node's links and, from the same dump, each bridge port's master (for the node map)."""
-    links = list(ipr.get_links())
-    return rtnl.parse_interfaces(links, ipr.get_addr()), rtnl.parse_masters(links)
+    links = list(host.links.values())
+    return rtnl.parse_interfaces(links, host.ipr.get_addr()), rtnl.parse_masters(links)
