@@ -5,6 +5,13 @@ routes, look up one link or a netnsid. The decisions (what a link is, which rout
 count, whether a host veth is the pod's peer) are in the pure parsers, tested on
 recorded dumps. A pod netns is entered through an fd the caller already holds (see
 `_socket_in`), so no namespace is ever created by accident and one cannot vanish midway.
+
+Decision: the socket is a plain AF_NETLINK one (`Rtnl`), sending the same requests
+pyroute2's IPRoute sends (byte for byte: dumps, a link or a route `get`, RTM_GETNSID), and
+only the answers go through pyroute2, its rtnetlink marshal, into the same message objects
+the parsers always read (and the recorded-dump tests decode). IPRoute runs an asyncio loop
+per call and a few sockets per instance: ~60 % of a pod's netlink time on a batch went to
+that machinery, not to the kernel or the decoding.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import importlib
 import importlib.util
 import os
 import socket
+import struct
 import sys
 import types
 from collections.abc import Iterator
@@ -25,12 +33,12 @@ from kubectl_podnet.node import rtnl, rtnl_path
 from kubectl_podnet.node.nsenter import setns
 
 
-def _load_iproute() -> Any:
-    """pyroute2.iproute.linux.IPRoute, without running pyroute2's package __init__.
+def _load_rtnetlink() -> tuple[Any, Any]:
+    """pyroute2's rtnetlink marshal and its NetlinkError, without running pyroute2's package __init__.
 
     That __init__ imports every protocol pyroute2 speaks (conntrack, ndb, ipdb, nl80211,
     wireguard, ...): ~0.3 s, paid by the agent on every exec, for re-exports only. We need
-    rtnetlink alone, so we register the bare package and import that one module (~0.06 s).
+    rtnetlink alone, so we register the bare package and import that one module.
     Only this module imports pyroute2 (tests/unit/test_boundaries.py), so no one else in
     the process expects the re-exports.
     """
@@ -42,14 +50,97 @@ def _load_iproute() -> Any:
             package.__spec__ = spec
             package.__file__ = spec.origin
             sys.modules["pyroute2"] = package
-    return importlib.import_module("pyroute2.iproute.linux").IPRoute
+    marshal = importlib.import_module("pyroute2.netlink.rtnl.marshal")
+    return marshal.MarshalRtnl, importlib.import_module("pyroute2.netlink.exceptions").NetlinkError
 
 
-IPRoute = _load_iproute()
+MarshalRtnl, NetlinkError = _load_rtnetlink()
+
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 0x1, 0x4, 0x300
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETNSID = 18, 22, 26, 90
+RT_TABLE_MAIN = 254
+RTA_DST = 1
+NETNSA_FD = 3
+_HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, seq, pid
+_IFINFOMSG = struct.Struct("=BxHiII")  # family, type, index, flags, change
+_RTMSG = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, protocol, scope, type, flags
+_RECV_BUFFER = 1 << 20  # more than any one netlink message batch the kernel sends (a dump skb is <= 32 KiB)
 
 
-def _socket_in(netns_fd: int) -> Any:
-    """An IPRoute whose netlink socket lives in the netns open at `netns_fd`.
+def _attr(kind: int, payload: bytes) -> bytes:
+    size = 4 + len(payload)
+    return struct.pack("=HH", size, kind) + payload + b"\0" * (-size % 4)
+
+
+class Rtnl:
+    """A NETLINK_ROUTE socket in the netns it was created in: requests out, decoded messages back.
+
+    Errors come back as pyroute2's NetlinkError, as IPRoute raised them.
+    """
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+        try:
+            self.sock.bind((0, 0))
+        except BaseException:
+            self.sock.close()
+            raise
+        self._seq = 0
+        self._marshal = MarshalRtnl()
+        self._buffer = bytearray(_RECV_BUFFER)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def ask(self, kind: int, flags: int, body: bytes) -> list[Any]:
+        """Send one request; its answers up to the kernel's NLMSG_DONE, ack or single reply."""
+        self._seq += 1
+        seq = self._seq
+        self.sock.send(_HEADER.pack(_HEADER.size + len(body), kind, flags, seq, 0) + body)
+        view = memoryview(self._buffer)
+        answers: list[Any] = []
+        while True:
+            size = self.sock.recv_into(self._buffer)
+            for msg in self._marshal.parse(bytes(view[:size])):
+                header = msg["header"]
+                if header["sequence_number"] != seq:
+                    continue  # an answer to an earlier request that was cut short by an error
+                if header.get("error") is not None:
+                    raise header["error"]
+                if header["type"] in (NLMSG_DONE, NLMSG_ERROR):  # a dump's end, or the ack
+                    return answers
+                answers.append(msg)
+                if not flags & (NLM_F_ACK | NLM_F_DUMP):
+                    return answers  # one reply, no ack asked (RTM_GETNSID)
+
+    def get_links(self) -> list[Any]:
+        return self.ask(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, _IFINFOMSG.pack(0, 0, 0, 0, 0))
+
+    def get_addr(self) -> list[Any]:
+        return self.ask(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, struct.pack("=BBBBI", 0, 0, 0, 0, 0))
+
+    def get_routes(self) -> list[Any]:
+        # family 255, not AF_UNSPEC: what IPRoute asks, every family's routes (the kernel falls back to all)
+        return self.ask(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, _RTMSG.pack(255, 0, 0, 0, RT_TABLE_MAIN, 0, 0, 0, 0))
+
+    def get_link(self, index: int) -> list[Any]:
+        return self.ask(RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, _IFINFOMSG.pack(0, 0, index, 0, 0))
+
+    def get_route(self, destination: str) -> list[Any]:
+        """`ip route get destination`: the kernel's lookup, not a reading of the table."""
+        family = socket.AF_INET6 if ":" in destination else socket.AF_INET
+        address = socket.inet_pton(family, destination)
+        body = _RTMSG.pack(family, 8 * len(address), 0, 0, RT_TABLE_MAIN, 0, 0, 0, 0) + _attr(RTA_DST, address)
+        return self.ask(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK, body)
+
+    def get_netnsid(self, fd: int) -> Any | None:
+        answers = self.ask(RTM_GETNSID, NLM_F_REQUEST, struct.pack("=Bxxx", 0) + _attr(NETNSA_FD, struct.pack("=I", fd)))
+        return answers[0] if answers else None
+
+
+def _socket_in(netns_fd: int) -> Rtnl:
+    """A netlink socket that lives in the netns open at `netns_fd`.
 
     A socket stays in the netns it was created in, so we step this thread into the pod
     netns just for the socket() call and straight back. pyroute2's `IPRoute(netns=...)`
@@ -60,7 +151,7 @@ def _socket_in(netns_fd: int) -> Any:
     try:
         setns(netns_fd)
         try:
-            return IPRoute()
+            return Rtnl()
         finally:
             setns(home)  # if this failed we would be lost in the pod's netns: let it raise
     finally:
@@ -68,9 +159,9 @@ def _socket_in(netns_fd: int) -> Any:
 
 
 @contextmanager
-def open_netns(netns_fd: int | None) -> Iterator[Any]:
-    """An IPRoute in the netns open at `netns_fd` (None: the agent's own, i.e. the node's)."""
-    ipr = IPRoute() if netns_fd is None else _socket_in(netns_fd)
+def open_netns(netns_fd: int | None) -> Iterator[Rtnl]:
+    """A netlink socket in the netns open at `netns_fd` (None: the agent's own, i.e. the node's)."""
+    ipr = Rtnl() if netns_fd is None else _socket_in(netns_fd)
     try:
         yield ipr
     finally:
@@ -80,32 +171,45 @@ def open_netns(netns_fd: int | None) -> Iterator[Any]:
 class HostNetns:
     """The node's netns (the agent's own) for one agent run, shared by every pod of a batch.
 
-    One socket, and the node's links and routes dumped once: the node view, the node map's
-    host view and each pod's host peer all read the same dumps, instead of a socket and a
-    link lookup per pod. A snapshot is what one exec reports anyway; a link newer than it
-    (a pod started meanwhile) costs one live lookup. The fd on the node netns is held so
-    that asking a pod netns for the node's id needs no open per pod.
+    One socket, and the node's links and routes dumped at most once (on first use): the node
+    view, the node map's host view and each pod's host peer all read the same dumps, instead
+    of a socket and a link lookup per pod. A snapshot is what one exec reports anyway; a link
+    newer than it (a pod started meanwhile) costs one live lookup, and so does every lookup
+    when no one needed the whole dump (one pod inspected on its own). The fd on the node
+    netns is held so that asking a pod netns for the node's id needs no open per pod.
     """
 
     def __init__(self) -> None:
         self.fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY)  # the node: where this thread runs
         try:
-            self.ipr = IPRoute()
-            self.links: dict[int, Any] = {msg["index"]: msg for msg in self.ipr.get_links()}
-            self.routes: list[Any] = list(self.ipr.get_routes())
+            self.ipr = Rtnl()
         except BaseException:
             os.close(self.fd)
             raise
+        self._links: dict[int, Any] | None = None
+        self._routes: list[Any] | None = None
+
+    @property
+    def links(self) -> dict[int, Any]:
+        """ifindex -> the node's link, in dump order."""
+        if self._links is None:
+            self._links = {msg["index"]: msg for msg in self.ipr.get_links()}
+        return self._links
+
+    @property
+    def routes(self) -> list[Any]:
+        """Every route of the node, all tables and families, as one dump gives them."""
+        if self._routes is None:
+            self._routes = list(self.ipr.get_routes())
+        return self._routes
 
     def link(self, index: int) -> Any | None:
-        """The node's link at `index`: from the dump, else asked live (None: no such link)."""
-        found = self.links.get(index)
+        """The node's link at `index`: from the dump if taken, else asked live (None: no such link)."""
+        found = self._links.get(index) if self._links is not None else None
         if found is not None:
             return found
-        from pyroute2.netlink.exceptions import NetlinkError
-
         try:
-            answer = self.ipr.link("get", index=index)
+            answer = self.ipr.get_link(index)
         except NetlinkError as exc:
             if exc.code == errno.ENODEV:
                 return None
@@ -143,8 +247,8 @@ def read_host_routes(host: HostNetns, names: dict[int, str]) -> list[Route]:
 
 def nsid_of(ipr: Any, netns_fd: int) -> int | None:
     """The id that the netns behind `ipr` gives to the netns open at `netns_fd` (None: none)."""
-    answer = ipr.get_netnsid(fd=netns_fd)
-    nsid = answer.get("nsid") if answer else None
+    answer = ipr.get_netnsid(netns_fd)
+    nsid = answer.get_attr("NETNSA_NSID") if answer is not None else None
     return nsid if isinstance(nsid, int) and nsid >= 0 else None
 
 
@@ -181,11 +285,8 @@ def route_lookup(host: HostNetns, destination: str, known: dict[int, NodeLink]) 
     The out-device is named from `known` (the node's links, read once a run); only a link
     newer than that costs one more question.
     """
-    from pyroute2.netlink.exceptions import NetlinkError
-
-    family = socket.AF_INET6 if ":" in destination else socket.AF_INET
     try:
-        answer = host.ipr.route("get", dst=destination, family=family)[0]
+        answer = host.ipr.get_route(destination)[0]
     except NetlinkError as exc:  # ENETUNREACH, EHOSTUNREACH, EACCES (prohibit), EINVAL (blackhole)
         return rtnl_path.parse_route_lookup(destination, None, errno.errorcode.get(exc.code, str(exc.code)), None)
     oif = rtnl_path.route_oif(answer)
@@ -198,8 +299,6 @@ def route_lookup(host: HostNetns, destination: str, known: dict[int, NodeLink]) 
 
 def decode_dump(data: bytes) -> list[Any]:
     """The rtnetlink messages of a raw dump (what recvmsg gave), without the NLMSG_DONE."""
-    from pyroute2.netlink.rtnl.marshal import MarshalRtnl
-
     return [msg for msg in MarshalRtnl().parse(data) if msg["header"]["type"] > 15]
 
 
