@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from kubectl_podnet.node.discover import CgroupGroup
     from kubectl_podnet.node.inspect import NodeView
     from kubectl_podnet.node.netlink import HostNetns
+    from kubectl_podnet.node.procfs import PinnedNetns
 
 
 def run_one(
@@ -28,6 +29,7 @@ def run_one(
     node_view: NodeView | None = None,
     scanned: dict[str, dict[str, CgroupGroup]] | None = None,
     host: HostNetns | None = None,
+    pinned: PinnedNetns | None = None,
 ) -> tuple[int, dict[str, object]]:
     from kubectl_podnet.report import build_report
     from kubectl_podnet.node.inspect import inspect_pod
@@ -38,7 +40,7 @@ def run_one(
         except (ValueError, TypeError) as exc:
             raise UsageError(f"bad agent request: {exc}") from exc
         groups = (scanned or {}).get(request.pod_uid)
-        report = build_report(inspect_pod(request, node_view=node_view, groups=groups, host=host))
+        report = build_report(inspect_pod(request, node_view=node_view, groups=groups, host=host, pinned=pinned))
     except PodnetError as exc:
         code = int(exc.exit_status)
         return code, envelope(code, None, {"kind": type(exc).__name__, "message": exc.one_line()})
@@ -67,7 +69,7 @@ def run_batch(data: list[object], host: HostNetns | None = None) -> tuple[int, d
     from kubectl_podnet.node import netlink
     from kubectl_podnet.node.discover import scan_pods
     from kubectl_podnet.node.inspect import read_node_view
-    from kubectl_podnet.node.procfs import ProcFS
+    from kubectl_podnet.node.procfs import NETNS_DIR, PinnedNetns, ProcFS
 
     results: list[tuple[int, dict[str, object]]] = []
     if data:
@@ -75,12 +77,13 @@ def run_batch(data: list[object], host: HostNetns | None = None) -> tuple[int, d
             if host is None:
                 host = stack.enter_context(netlink.host_netns())
             # once for the whole batch: the node's links, routes, uplink and overlays, one
-            # netlink socket in the node's netns, and one pass over /proc; each request is
-            # still validated on its own
+            # netlink socket in the node's netns, one pass over /proc and one listing of
+            # the pinned netns; each request is still validated on its own
             view = read_node_view(host)
             uids = {item["podUid"] for item in data if isinstance(item, dict) and isinstance(item.get("podUid"), str)}
             scanned = scan_pods(ProcFS(), uids) if len(uids) > 1 else None
-            results = [run_one(item, view, scanned, host) for item in data]
+            pinned = PinnedNetns(NETNS_DIR)
+            results = [run_one(item, view, scanned, host, pinned) for item in data]
     code = max((item_code for item_code, _ in results), default=0)
     return code, {"apiVersion": API_VERSION, "kind": RESULT_LIST_KIND, "exitCode": code,
                   "items": [item for _, item in results]}

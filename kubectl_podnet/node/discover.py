@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from kubectl_podnet.model import ContainerFacts, ContainerRef, Sandbox
 from kubectl_podnet.node.cgroup import parse_proc_cgroup
-from kubectl_podnet.node.procfs import ProcFS, pinned_netns
+from kubectl_podnet.node.procfs import PinnedNetns, ProcFS
 
 
 @dataclass
@@ -125,8 +125,10 @@ def find_sandbox(
     containers: list[ContainerFacts],
     pauses: list[tuple[str, CgroupGroup]],
     netns_dir: str,
+    pinned: PinnedNetns | None = None,
 ) -> Sandbox:
-    """The pause process (most shared by the containers, if several), else a pinned netns."""
+    """The pause process (most shared by the containers, if several), else a pinned netns
+    (under `netns_dir`; `pinned`: its listing shared by a batch)."""
     votes = Counter(c.netns_inode for c in containers if c.netns_inode is not None)
     best: Sandbox | None = None
     for cid, group in pauses:
@@ -143,14 +145,15 @@ def find_sandbox(
         )
         if best is None or votes[inode] > votes[best.netns_inode or 0]:
             best = candidate
-    pinned = pinned_netns(netns_dir)
+    pins = pinned if pinned is not None else PinnedNetns(netns_dir)
     if best is not None:
-        if best.netns_inode in pinned:
-            best = dataclasses.replace(best, pinned_path=pinned[best.netns_inode])
+        assert best.netns_inode is not None
+        path = pins.path_of(best.netns_inode)
+        if path is not None:
+            best = dataclasses.replace(best, pinned_path=path)
         return best
     for inode, _ in votes.most_common():
-        if inode in pinned:
-            return Sandbox(
-                source="pinned-netns", netns_inode=inode, netns_path=pinned[inode], pinned_path=pinned[inode]
-            )
+        path = pins.path_of(inode)
+        if path is not None:
+            return Sandbox(source="pinned-netns", netns_inode=inode, netns_path=path, pinned_path=path)
     return Sandbox(source="none", netns_inode=None, netns_path=None)

@@ -34,7 +34,7 @@ from kubectl_podnet.node import netlink
 from kubectl_podnet.node.discover import CgroupGroup, find_sandbox, scan_pod, split_sandbox
 from kubectl_podnet.node.nsenter import run_in_netns
 from kubectl_podnet.node.probe import probe_loopback, probe_targets
-from kubectl_podnet.node.procfs import NETNS_DIR, ProcFS
+from kubectl_podnet.node.procfs import NETNS_DIR, PinnedNetns, ProcFS
 from kubectl_podnet.node.tcp import parse_listeners, parse_udp_bound
 
 _UID = re.compile(r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$")
@@ -148,14 +148,15 @@ def inspect_pod(
     node_view: NodeView | None = None,
     groups: dict[str, CgroupGroup] | None = None,
     host: netlink.HostNetns | None = None,
+    pinned: PinnedNetns | None = None,
 ) -> NodeFacts:
     """One pod's facts. For a batch the caller reads the node-wide part (`node_view`), scans
-    /proc (`groups`: this pod's processes) and opens the node's netns (`host`: its socket
-    and dumps) once, for every pod."""
+    /proc (`groups`: this pod's processes), opens the node's netns (`host`: its socket and
+    dumps) and lists the pinned netns (`pinned`, of `netns_dir`) once, for every pod."""
     validate(request)
     if host is None:
         with netlink.host_netns() as own:
-            return inspect_pod(request, procfs, netns_dir, node_view, groups, own)
+            return inspect_pod(request, procfs, netns_dir, node_view, groups, own, pinned)
     procfs = procfs or ProcFS()
     node_inode = os.stat("/proc/thread-self/ns/net").st_ino  # the agent runs in the node netns
     if groups is None:
@@ -171,7 +172,7 @@ def inspect_pod(
             f"no process of pod {request.pod_uid} on this node",
             hint="the ones found exited while the agent looked: was the pod deleted or restarted?",
         )
-    sandbox = find_sandbox(procfs, containers, pauses, netns_dir)
+    sandbox = find_sandbox(procfs, containers, pauses, netns_dir, pinned)
     notes: list[str] = []
     if sandbox.source == "pinned-netns":
         notes.append(

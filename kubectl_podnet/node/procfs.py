@@ -95,3 +95,21 @@ def pinned_netns(directory: str) -> dict[int, str]:
         except OSError:
             continue
     return pinned
+
+
+class PinnedNetns:
+    """The netns pinned under one directory, listed once for a batch of pods.
+
+    Listing stats every pin (a node pins one netns per pod), so doing it per pod made a
+    batch quadratic in its pods. An inode not seen lists the directory again: a pod
+    started after the listing still finds its pin.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self._pinned: dict[int, str] | None = None
+
+    def path_of(self, inode: int) -> str | None:
+        if self._pinned is None or inode not in self._pinned:
+            self._pinned = pinned_netns(self.directory)
+        return self._pinned.get(inode)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-from kubectl_podnet.node.procfs import ProcFS, pinned_netns
+from kubectl_podnet.node.procfs import PinnedNetns, ProcFS, pinned_netns
 
 
 def test_a_process_that_exited_reads_as_nothing() -> None:
@@ -41,3 +42,13 @@ def test_socket_inodes_of_a_listening_process() -> None:
 
 def test_pinned_netns_of_a_missing_directory_is_empty() -> None:
     assert pinned_netns("/nonexistent/netns") == {}
+
+
+def test_pinned_listing_is_shared_and_a_pin_made_after_it_is_still_found(tmp_path: Path) -> None:
+    # plain files stand in for bind-mounted netns: the listing only stats what is there
+    (tmp_path / "cni-a").write_text("")
+    pinned = PinnedNetns(str(tmp_path))
+    first = os.stat(tmp_path / "cni-a").st_ino
+    assert pinned.path_of(first) == str(tmp_path / "cni-a")
+    (tmp_path / "cni-b").write_text("")  # a pod started after the listing
+    assert pinned.path_of(os.stat(tmp_path / "cni-b").st_ino) == str(tmp_path / "cni-b")
