@@ -18,6 +18,8 @@ from kubectl_podnet.model import API_VERSION, RESULT_KIND, RESULT_LIST_KIND, Ins
 from kubectl_podnet.serde import from_json, to_json
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from kubectl_podnet.node.discover import CgroupGroup
     from kubectl_podnet.node.inspect import NodeView
     from kubectl_podnet.node.netlink import HostNetns
@@ -63,10 +65,13 @@ def run(request_text: str) -> tuple[int, dict[str, object]]:
     return run_batch(data)
 
 
-def run_batch(data: list[object], host: HostNetns | None = None) -> tuple[int, dict[str, object]]:
+def run_batch(
+    data: list[object], host: HostNetns | None = None, workers: int | None = None
+) -> tuple[int, dict[str, object]]:
     """Every request of `data`, in order; `host`: the node netns's socket and dumps, if the
-    caller has them (the map), else opened here."""
+    caller has them (the map), else opened here; `workers`: see `batch.map_in_order`."""
     from kubectl_podnet.node import netlink
+    from kubectl_podnet.node.batch import map_in_order
     from kubectl_podnet.node.discover import scan_pods
     from kubectl_podnet.node.inspect import read_node_view
     from kubectl_podnet.node.procfs import NETNS_DIR, PinnedNetns, ProcFS
@@ -83,7 +88,14 @@ def run_batch(data: list[object], host: HostNetns | None = None) -> tuple[int, d
             uids = {item["podUid"] for item in data if isinstance(item, dict) and isinstance(item.get("podUid"), str)}
             scanned = scan_pods(ProcFS(), uids) if len(uids) > 1 else None
             pinned = PinnedNetns(NETNS_DIR)
-            results = [run_one(item, view, scanned, host, pinned) for item in data]
+            shared = host
+
+            @contextlib.contextmanager
+            def worker() -> Iterator[Callable[[object], tuple[int, dict[str, object]]]]:
+                with netlink.host_netns(shared) as own:
+                    yield lambda item: run_one(item, view, scanned, own, pinned)
+
+            results = map_in_order(data, worker, workers)  # pods in parallel when there are enough
     code = max((item_code for item_code, _ in results), default=0)
     return code, {"apiVersion": API_VERSION, "kind": RESULT_LIST_KIND, "exitCode": code,
                   "items": [item for _, item in results]}

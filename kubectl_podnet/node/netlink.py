@@ -179,15 +179,19 @@ class HostNetns:
     netns is held so that asking a pod netns for the node's id needs no open per pod.
     """
 
-    def __init__(self) -> None:
-        self.fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY)  # the node: where this thread runs
+    def __init__(self, share: HostNetns | None = None) -> None:
+        """`share`: another run's HostNetns whose dumps and netns fd this one reads too, with a
+        socket of its own (a batch worker's: a netlink socket answers whoever reads first)."""
+        self._owns_fd = share is None
+        self.fd: int = os.open("/proc/thread-self/ns/net", os.O_RDONLY) if share is None else share.fd
         try:
-            self.ipr = Rtnl()
+            self.ipr = Rtnl()  # in the node's netns: where this thread runs
         except BaseException:
-            os.close(self.fd)
+            if self._owns_fd:
+                os.close(self.fd)
             raise
-        self._links: dict[int, Any] | None = None
-        self._routes: list[Any] | None = None
+        self._links: dict[int, Any] | None = share._links if share is not None else None
+        self._routes: list[Any] | None = share._routes if share is not None else None
 
     @property
     def links(self) -> dict[int, Any]:
@@ -220,12 +224,13 @@ class HostNetns:
         try:
             self.ipr.close()
         finally:
-            os.close(self.fd)
+            if self._owns_fd:
+                os.close(self.fd)
 
 
 @contextmanager
-def host_netns() -> Iterator[HostNetns]:
-    host = HostNetns()
+def host_netns(share: HostNetns | None = None) -> Iterator[HostNetns]:
+    host = HostNetns(share)
     try:
         yield host
     finally:

@@ -250,3 +250,34 @@ def test_every_process_exiting_mid_inspect_is_the_node_error_of_a_pod_not_here(l
     with pytest.raises(NodeError, match="no process of pod .* exited while the agent looked") as caught:
         inspect_in_node(node, request_for(node), KillingProcFS(list(node.processes)))
     assert caught.value.exit_status == 3
+
+
+def _without_timings(value: object) -> object:
+    if isinstance(value, dict):
+        return {key: _without_timings(item) for key, item in value.items() if key != "millis"}
+    if isinstance(value, list):
+        return [_without_timings(item) for item in value]
+    return value
+
+
+def test_a_batch_answered_by_parallel_workers_equals_the_batch_answered_inline(lab: Lab) -> None:
+    from kubectl_podnet.node.__main__ import run_batch
+    from kubectl_podnet.serde import to_json
+
+    node = lab(*[PodSpec(f"w{i}", (SERVER, SIDECAR)) for i in range(5)],
+               PodSpec("podip", (ContainerSpec("web", listen=("pod:8080",)), SIDECAR)))
+    requests: list[object] = [to_json(request_for(node, index)) for index in range(len(node.plan.pods))]
+    absent = request_for(node)
+    requests.insert(2, to_json(absent.__class__(**{**absent.__dict__, "pod_uid": "0a1b2c3d-0000-4000-8000-00000000abcd"})))
+    fd = os.open(node.netns_path(node.plan.node_netns), os.O_RDONLY)
+    try:
+        inline = run_in_netns(fd, lambda: run_batch(requests, workers=1))
+        pooled = run_in_netns(fd, lambda: run_batch(requests, workers=3))
+    finally:
+        os.close(fd)
+    assert inline[0] == pooled[0] == 3  # the worst item: the pod not on the node
+    assert _without_timings(pooled[1]) == _without_timings(inline[1])
+    items: list[dict[str, object]] = pooled[1]["items"]  # type: ignore[assignment]
+    assert [item["exitCode"] for item in items] == [0, 0, 3, 0, 0, 0, 1]
+    names = [item["report"]["pod"]["name"] for item in items if item["report"]]  # type: ignore[index]
+    assert names == [node.plan.pods[i].spec.name for i in range(len(node.plan.pods))]
