@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,15 +38,21 @@ def scan_pod(procfs: ProcFS, pod_uid: str) -> dict[str, CgroupGroup]:
     return scan_pods(procfs, [pod_uid])[pod_uid]
 
 
+# a superset of what cgroup.parse_proc_cgroup takes for a pod segment: a filter, not the parser
+_UID_AFTER_POD = re.compile(rb"pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12}|[0-9a-f]{32})")
+
+
 def scan_pods(procfs: ProcFS, pod_uids: Iterable[str]) -> dict[str, dict[str, CgroupGroup]]:
     """scan_pod for several pods in one pass over /proc: a node's batch reads each process's
     cgroup once, not once per pod (one pass per pod made a batch quadratic in the node's pods)."""
-    wanted = {uid: (uid.encode(), uid.replace("-", "_").encode()) for uid in pod_uids}
-    scanned: dict[str, dict[str, CgroupGroup]] = {uid: {} for uid in wanted}
+    scanned: dict[str, dict[str, CgroupGroup]] = {uid: {} for uid in pod_uids}
+    wanted = {uid.encode() for uid in scanned}
     for pid in procfs.pids():
         raw = procfs.read_bytes(pid, "cgroup")
-        # cheap filter before parsing: a uid appears with dashes or underscores
-        if not raw or not any(dashed in raw or underscored in raw for dashed, underscored in wanted.values()):
+        # cheap filter before parsing: one regex pass for every uid the file names (with dashes
+        # or underscores), looked up in a set; testing each wanted uid in turn made a batch
+        # quadratic in its pods
+        if not raw or not any(uid.replace(b"_", b"-") in wanted for uid in _UID_AFTER_POD.findall(raw)):
             continue
         found = parse_proc_cgroup(raw.decode("utf-8", "replace"))
         if found is None or found.pod_uid not in scanned or found.container_id is None:
