@@ -139,6 +139,34 @@ class Rtnl:
         return answers[0] if answers else None
 
 
+NETLINK_SOCK_DIAG = 4
+SOCK_DIAG_BY_FAMILY = 20
+TCPF_LISTEN = 1 << 10
+IPPROTO_TCP = 6
+
+
+def dump_tcp_listeners(family: int) -> bytes:
+    """sock_diag's raw answer for the TCP sockets in LISTEN of `family` (4 or 6), in the calling
+    thread's netns (run it in the pod's), up to its NLMSG_DONE or error. `tcp.parse_inet_diag`
+    reads it. The kernel walks only its listening hash for this, not every connection."""
+    af = socket.AF_INET if family == 4 else socket.AF_INET6
+    # inet_diag_req_v2: family, protocol, ext, pad, states; then an all-zero inet_diag_sockid
+    body = struct.pack("=BBBxI", af, IPPROTO_TCP, 0, TCPF_LISTEN) + bytes(48)
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG) as sock:
+        sock.bind((0, 0))
+        sock.send(_HEADER.pack(_HEADER.size + len(body), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, 1, 0) + body)
+        chunks: list[bytes] = []
+        while True:
+            data = sock.recv(_RECV_BUFFER)
+            chunks.append(data)
+            offset = 0
+            while offset + _HEADER.size <= len(data):
+                length, kind = _HEADER.unpack_from(data, offset)[:2]
+                if kind in (NLMSG_DONE, NLMSG_ERROR) or length < _HEADER.size:
+                    return b"".join(chunks)
+                offset += (length + 3) & ~3
+
+
 def _socket_in(netns_fd: int) -> Rtnl:
     """A netlink socket that lives in the netns open at `netns_fd`.
 
