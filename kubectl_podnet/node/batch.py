@@ -16,7 +16,7 @@ inline path does: `netlink._socket_in`, `nsenter.run_in_netns`), and opens its o
 socket (a netlink socket answers whoever reads it first). A pod's own failure is already
 its own envelope (`run_one`); an unexpected error is raised for the first such pod in
 request order, as the inline loop raises it, and the pods of a worker that died without
-answering are done again here, inline.
+answering (or could not be forked) are done here, inline.
 """
 
 from __future__ import annotations
@@ -100,7 +100,12 @@ def _in_processes(items: Sequence[T], make_worker: Callable[[], AbstractContextM
     try:
         for k in range(count):
             read_end, write_end = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # EAGAIN, ENOMEM: the shares of workers not started are done inline
+                os.close(read_end)
+                os.close(write_end)
+                break
             if pid == 0:  # the worker
                 os.close(read_end)
                 status = 1
