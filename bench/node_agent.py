@@ -11,13 +11,13 @@ cni0), then measures, in processes inside the node netns (as the DaemonSet runs)
   the node netns, from a temp cache): inline (a new Python imports the agent, as when no
   resident agent runs) and answered by the resident agent.
 
-`--compare DIR` also measures the package found under DIR (e.g. an exported older commit:
-`git archive COMMIT kubectl_podnet | tar -x -C DIR`) on the same lab, alternating with this
-checkout round by round so machine noise falls on both alike, and checks that both give the
-same envelope for the batch (timings and pids of the agent itself set aside). Needs root;
-run it under the privileged lock.
+`--compare DIR...` also measures the package found under each DIR (e.g. an exported older
+commit: `git archive COMMIT kubectl_podnet | tar -x -C DIR`; the row is named after DIR) on the
+same lab, alternating with this checkout round by round so machine noise falls on all alike,
+and checks that all give the same envelope for the batch (timings and pids of the agent itself
+set aside). Needs root; run it under the privileged lock.
 
-    sudo .venv/bin/python bench/node_agent.py [--sizes 1 10 100] [--rounds 3] [--compare DIR]
+    sudo .venv/bin/python bench/node_agent.py [--sizes 1 10 100] [--rounds 3] [--compare DIR...]
 """
 
 from __future__ import annotations
@@ -193,7 +193,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--compare", help="a directory holding another kubectl_podnet package to measure alongside")
+    parser.add_argument("--compare", nargs="*", default=[],
+                        help="directories holding other kubectl_podnet packages to measure alongside")
     parser.add_argument("--worker")
     parser.add_argument("--exec-side")
     parser.add_argument("--netns")
@@ -205,14 +206,13 @@ def main() -> None:
     if args.exec_side:
         exec_side(args.netns, args.cache, args.exec_side, args.rounds)
         return
-    variants = {"this": HERE}
-    if args.compare:
-        variants = {"compare": os.path.abspath(args.compare), **variants}
+    variants = {os.path.basename(os.path.abspath(d)): os.path.abspath(d) for d in args.compare}
+    variants["this"] = HERE
     rows = [row for size in args.sizes for row in measure(size, args.rounds, variants)]
-    print(f"{'variant':>8} {'pods':>5} {'procs':>6} {'per-pod median':>15} {'p95':>8} {'batch':>10}"
+    print(f"{'variant':>12} {'pods':>5} {'procs':>6} {'per-pod median':>15} {'p95':>8} {'batch':>10}"
           f" {'agent start-up':>15} {'node view':>10} {'exec inline':>12} {'exec resident':>14}")
     for row in rows:
-        print(f"{row['variant']:>8} {row['pods']:>5} {row['processes_on_machine']:>6} {row['per_pod_median_ms']:>12} ms "
+        print(f"{row['variant']:>12} {row['pods']:>5} {row['processes_on_machine']:>6} {row['per_pod_median_ms']:>12} ms "
               f"{row['per_pod_p95_ms']:>5} ms {row['batch_ms']:>7} ms {row['agent_startup_ms']:>12} ms"
               f" {row['node_view_ms']:>7} ms {row['exec_inline_ms']:>9} ms {row['exec_resident_ms']:>11} ms")
     print(json.dumps(rows))
