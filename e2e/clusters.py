@@ -187,3 +187,12 @@ def _kind_target(wanted: Wanted, kubeconfig: str) -> Target:
         agent_image=wanted.agent_image or agent,
         workload_image=wanted.workload_image or workload,
     )
+
+
+def with_outer_network(argv: list[str]) -> list[str]:
+    """`argv` run in the netns `kindcluster.py run` was called from, when we run inside the
+    kind cluster's (which reaches the API server and nothing else: no DNS, no PyPI, no Go
+    proxy); as it is anywhere else."""
+    outer = os.environ.get("PODNET_OUTER_NETNS")
+    return ["nsenter", f"--net={outer}", "--", *argv] if outer else argv
+

@@ -10,7 +10,8 @@ reached by a symlink of that name.
 
 The files come from PODNET_E2E_DIST (a dist/ that scripts/dist.sh built) or, without it,
 from a build of this machine's platform into a temp directory (needs PyPI or the wheel
-cache in build/dist-cache). krew needs `go` (built once into build/dist-cache/gobin).
+cache in build/dist-cache). krew needs `go` (built once into build/dist-cache/gobin). On
+kind both builds step out of the cluster's netns, which has no way to PyPI or Go modules.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ def dist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if given:
         return Path(given)
     out = tmp_path_factory.mktemp("dist")
-    built = _run([sys.executable, str(REPO / "scripts" / "dist_build.py"), "--out", str(out),
-                  "--platform", PLATFORM], None, 900)
+    built = _run(clusters.with_outer_network([sys.executable, str(REPO / "scripts" / "dist_build.py"), "--out",
+                                              str(out), "--platform", PLATFORM]), None, 900)
     assert built.code == 0, built.describe()
     return out
 
@@ -154,8 +155,8 @@ def krew() -> Path:
     binary = CACHE / "gobin" / "krew"
     if not binary.is_file():
         env = {**os.environ, "GOBIN": str(binary.parent)}
-        built = subprocess.run(["nice", "go", "install", KREW], env=env, capture_output=True, text=True,
-                               timeout=900, check=False)
+        built = subprocess.run(clusters.with_outer_network(["nice", "go", "install", KREW]), env=env,
+                               capture_output=True, text=True, timeout=900, check=False)
         assert built.returncode == 0, f"go install {KREW} failed:\n{built.stderr[-2000:]}"
     return binary
 

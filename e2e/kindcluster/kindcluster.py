@@ -40,7 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         if not daemons.netns_ready():
             print(f"kindcluster: not running (no netns at {K.NETNS}): run `up` first", file=sys.stderr)
             return 3
-        os.execvpe("nsenter", daemons.in_netns(rest), lifecycle.env())
+        # the caller's netns, held open through the execs (nsenter and CMD keep this pid), so
+        # CMD can step back out for what needs the machine's network (e2e: the dist build)
+        outer = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        os.set_inheritable(outer, True)
+        env = dict(lifecycle.env(), PODNET_OUTER_NETNS=f"/proc/{os.getpid()}/fd/{outer}")
+        os.execvpe("nsenter", daemons.in_netns(rest), env)
     parser = argparse.ArgumentParser(prog="kindcluster", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)

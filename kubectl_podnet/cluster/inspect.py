@@ -42,11 +42,12 @@ def exec_agent(
 ) -> tuple[dict[str, Any], bool]:
     """One request (any agent request as JSON) to the agent pod, sending our code first if it lacks it."""
     where = f"pod {agent.namespace}/{agent.name}"
-    argv = bootstrap.command(payload.digest, "run", request_json, timeout)
-    result = cluster.exec(agent.namespace, agent.name, CONTAINER, argv, None, timeout)
-    envelope = parse_envelope(result.stdout, result.stderr, result.exit_code, where)
-    if not envelope.get("needPayload"):
-        return envelope, False
+    if not agent.fresh:  # a new pod lacks our code for sure: send it without asking
+        argv = bootstrap.command(payload.digest, "run", request_json, timeout)
+        result = cluster.exec(agent.namespace, agent.name, CONTAINER, argv, None, timeout)
+        envelope = parse_envelope(result.stdout, result.stderr, result.exit_code, where)
+        if not envelope.get("needPayload"):
+            return envelope, False
     progress(f"sending the agent code ({len(payload.data) // 1024} KiB, sha256 {payload.digest[:12]}) to {where}")
     argv = bootstrap.command(payload.digest, "install", request_json, timeout)
     result = cluster.exec(agent.namespace, agent.name, CONTAINER, argv, bootstrap.frame(payload.data), timeout)

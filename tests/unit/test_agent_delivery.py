@@ -125,6 +125,18 @@ def test_client_sends_once_then_runs_warm(tmp_path: Path) -> None:
     assert [stdin for _, stdin in cluster.execs] == [0]  # warm: one exec, nothing sent
 
 
+def test_a_new_agent_pod_gets_the_code_in_its_first_and_only_exec(tmp_path: Path) -> None:
+    cluster = FakeCluster(cache_dir=str(tmp_path))
+    cluster.add_pod(running_agent_pod("node-1"))
+    agent = AgentPod(name="podnet-agent-x1", node="node-1", namespace="podnet-system", fresh=True)
+    run = run_agent(cluster, agent, [REQUEST], 60, lambda _: None)
+    assert run.sent_payload and isinstance(run.outcomes[0], NodeError)
+    assert [stdin for _, stdin in cluster.execs] == [len(bootstrap.frame(build_payload().data))]
+    cluster.execs.clear()
+    run = run_agent(cluster, agent, [REQUEST], 60, lambda _: None)  # its cache has it already: still one exec
+    assert [stdin for _, stdin in cluster.execs] == [len(bootstrap.frame(build_payload().data))]
+
+
 def test_a_batch_is_one_exec_with_one_outcome_per_pod(tmp_path: Path) -> None:
     cluster = FakeCluster(cache_dir=str(tmp_path))
     cluster.add_pod(running_agent_pod("node-1"))

@@ -54,6 +54,7 @@ def test_ensure_installs_when_allowed_and_returns_the_pod_on_that_node() -> None
     said: list[str] = []
     agent = AgentManager(cluster, progress=said.append).ensure_on("node-1", timeout=5, install=True)
     assert agent.name == "podnet-agent-x1" and agent.node == "node-1"
+    assert agent.fresh  # it came up while we waited: its first exec carries the code
     assert said[0].startswith("installing the podnet agent")
 
 
@@ -216,7 +217,8 @@ def test_a_ready_current_agent_pod_is_used_without_reading_any_object() -> None:
     cluster.add_pod(running_agent_pod("node-1"))
     cluster.forbidden_kinds = {"DaemonSet", "Namespace", "ServiceAccount"}
     for install in (True, False):
-        assert AgentManager(cluster).ensure_on("node-1", timeout=1, install=install).name == "podnet-agent-x1"
+        agent = AgentManager(cluster).ensure_on("node-1", timeout=1, install=install)
+        assert agent.name == "podnet-agent-x1" and not agent.fresh
     assert cluster.reads == [] and cluster.writes == []
 
 
