@@ -25,6 +25,7 @@ import contextlib
 import os
 import pickle
 import selectors
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -41,7 +42,14 @@ Outcome = tuple[str, object]
 
 
 def worker_count(items: int) -> int:
-    """How many workers for `items` pods: 1 means inline, no pool."""
+    """How many workers for `items` pods: 1 means inline, no pool.
+
+    Only a process whose one thread is this one forks (the resident agent's request child,
+    the inline agent): a fork copies the locks other threads hold, so a caller with threads
+    (`node map` run in the CLI's own process) runs its pods inline.
+    """
+    if threading.active_count() > 1:
+        return 1
     try:
         cpus = len(os.sched_getaffinity(0))
     except OSError:

@@ -73,3 +73,17 @@ def test_the_pool_is_bounded_by_cpus_the_cap_and_the_pod_count() -> None:
     assert batch.worker_count(1) == 1
     assert batch.worker_count(batch.PODS_PER_WORKER * 2 - 1) == 1
     assert batch.worker_count(10_000) == max(1, min(cpus, batch.CAP))
+
+
+def test_a_process_with_other_threads_runs_its_items_inline() -> None:
+    import threading
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert batch.worker_count(10_000) == 1
+        assert {pid for pid in batch.map_in_order(list(range(40)), workers_of(lambda _: os.getpid()))} == {PARENT}
+    finally:
+        release.set()
+        other.join()
