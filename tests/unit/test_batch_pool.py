@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -87,3 +88,58 @@ def test_a_process_with_other_threads_runs_its_items_inline() -> None:
     finally:
         release.set()
         other.join()
+
+
+def test_workers_die_with_the_process_that_forked_them(tmp_path: Path) -> None:
+    """The resident agent's deadline alarm kills a request's process: its workers must not linger."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pids = tmp_path / "pids"
+    script = f"""
+import os, time
+from contextlib import contextmanager
+from kubectl_podnet.node import batch
+
+@contextmanager
+def make():
+    def work(item):
+        with open({str(pids)!r}, "a") as out:
+            out.write(f"{{os.getpid()}}\\n")
+        time.sleep(600)
+    yield work
+
+batch.map_in_order(list(range(8)), make, workers=2)
+"""
+    request = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        for _ in range(600):  # until both workers run (a wait, not a timing assertion)
+            if pids.exists() and len(set(pids.read_text().split())) == 2:
+                break
+            time.sleep(0.05)
+        workers = {int(pid) for pid in pids.read_text().split()}
+        assert len(workers) == 2 and request.pid not in workers
+    finally:
+        request.send_signal(signal.SIGKILL)
+        request.wait()
+    try:
+        for _ in range(600):
+            if not any(_alive(pid) for pid in workers):
+                break
+            time.sleep(0.05)
+        assert not [pid for pid in workers if _alive(pid)]
+    finally:
+        for pid in workers:  # a failing run leaves nothing behind
+            if _alive(pid) and b"map_in_order" in Path(f"/proc/{pid}/cmdline").read_bytes():  # not a reused pid
+                os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for init to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
