@@ -2,12 +2,14 @@
 
 Decision: forked worker processes, not threads. A pod costs the agent CPU in Python
 (decoding netlink answers, parsing /proc, building the report: GIL-bound) and time in the
-kernel (reading /proc/net/tcp walks the whole TCP hash, setns, the loopback probes:
-GIL-free). Measured on a 2-core machine, run_batch over 100 lab pods, 5 alternating rounds:
-inline 1044 ms, 2 threads 790 ms, 2 processes 660 ms (10 pods: 170 / 109 / 100 ms), the
-reports identical. Threads only overlap the kernel part; processes overlap both, and the
-fork is cheap next to a worker's share (the resident agent's request child has everything
-imported already, and the pages are shared until written).
+kernel (setns, the /proc reads, the loopback probes: GIL-free). Measured on a 2-core
+machine, run_batch over 100 lab pods, 5 alternating rounds: inline 1044 ms, 2 threads
+790 ms, 2 processes 660 ms (10 pods: 170 / 109 / 100 ms), the reports identical. Threads
+only overlap the kernel part; processes overlap both. That was before TCP listeners came
+from sock_diag instead of /proc/net/tcp, which shrank the kernel part: threads would gain
+less today. The fork is cheap next to a worker's share (the resident agent's request child
+has everything imported already, and the pages are shared until written: a worker's RSS
+was ~32 MB, mostly the parent's pages, with 100 pods).
 
 Bounded by the CPUs this process may run on and by CAP (the agent container has a 256Mi
 limit and shares the node), and only when there are pods enough to pay a worker's start.
