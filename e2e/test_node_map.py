@@ -94,7 +94,8 @@ def test_node_map_draws_three_routed_pods_with_their_host_routes(
     links = _our_wires(document, namespace)
     if any(link["master"] is not None for link in links.values()):
         pytest.skip("this cluster bridges pods (cni0): the routed map needs a ptp CNI, e.g. "
-                    "`localcluster.py up --network ptp` (a restart of the shared cluster no test may do) or kind")
+                    "`localcluster.py up --network ptp` (a restart of the shared cluster no test may do) or kind "
+                    "with kindnet (ours runs flannel, which bridges)")
     ips = {p["pod"]["name"]: p["pod"]["podIps"][0] for p in document["pods"] if p["pod"]["namespace"] == namespace}
     for name, link in links.items():
         assert f"{ips[name]}/32" in link["routes"], link
