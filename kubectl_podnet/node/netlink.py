@@ -6,12 +6,13 @@ count, whether a host veth is the pod's peer) are in the pure parsers, tested on
 recorded dumps. A pod netns is entered through an fd the caller already holds (see
 `_socket_in`), so no namespace is ever created by accident and one cannot vanish midway.
 
-Decision: the socket is a plain AF_NETLINK one (`Rtnl`), sending the requests pyroute2's
-IPRoute sends (the same types, flags and fields, read off strace: dumps, a link or a route
-`get`, RTM_GETNSID); only the answers go through pyroute2, its rtnetlink marshal, into the
-same message objects the parsers always read (and the recorded-dump tests decode). IPRoute
-runs an asyncio loop per call and a few sockets per instance: in a cProfile of a 30-pod
-batch, half the batch's time was under asyncio's run_until_complete.
+Decision: the socket is a plain AF_NETLINK one (`Rtnl`) and pyroute2 does the netlink:
+its message classes (ifinfmsg, ifaddrmsg, rtmsg, nsidmsg) encode the requests IPRoute
+sends (the same types, flags and fields, read off strace: dumps, a link or a route `get`,
+RTM_GETNSID) and its rtnetlink marshal decodes the answers into the message objects the
+parsers always read (and the recorded-dump tests decode). What we skip is IPRoute's
+machinery around them: an asyncio loop per call and a few sockets per instance; in a
+cProfile of a 30-pod batch, half the batch's time was under asyncio's run_until_complete.
 
 TCP listeners come from a NETLINK_SOCK_DIAG socket (`dump_tcp_listeners`, raw bytes for
 `tcp.parse_inet_diag`): no pyroute2 there, the request is one fixed struct.
@@ -37,7 +38,8 @@ from kubectl_podnet.node.nsenter import setns
 
 
 def _load_rtnetlink() -> tuple[Any, Any]:
-    """pyroute2's rtnetlink marshal and its NetlinkError, without running pyroute2's package __init__.
+    """pyroute2's rtnetlink marshal and its NetlinkError, without running pyroute2's package __init__
+    (the marshal imports the message classes `_messages` takes).
 
     That __init__ imports every protocol pyroute2 speaks (conntrack, ndb, ipdb, nl80211,
     wireguard, ...): ~0.3 s, paid by the agent on every exec, for re-exports only. We need
@@ -59,21 +61,23 @@ def _load_rtnetlink() -> tuple[Any, Any]:
 
 MarshalRtnl, NetlinkError = _load_rtnetlink()
 
+
+def _messages() -> tuple[Any, Any, Any, Any]:
+    """The request classes: link, address, route and netns-id messages."""
+    return (importlib.import_module("pyroute2.netlink.rtnl.ifinfmsg").ifinfmsg,
+            importlib.import_module("pyroute2.netlink.rtnl.ifaddrmsg").ifaddrmsg,
+            importlib.import_module("pyroute2.netlink.rtnl.rtmsg").rtmsg,
+            importlib.import_module("pyroute2.netlink.rtnl.nsidmsg").nsidmsg)
+
+
+ifinfmsg, ifaddrmsg, rtmsg, nsidmsg = _messages()
+
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 0x1, 0x4, 0x300
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETNSID = 18, 22, 26, 90
 RT_TABLE_MAIN = 254
-RTA_DST = 1
-NETNSA_FD = 3
 _HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, seq, pid
-_IFINFOMSG = struct.Struct("=BxHiII")  # family, type, index, flags, change
-_RTMSG = struct.Struct("=BBBBBBBBI")  # family, dst_len, src_len, tos, table, protocol, scope, type, flags
 _RECV_BUFFER = 1 << 20  # more than any one netlink message batch the kernel sends (a dump skb is <= 32 KiB)
-
-
-def _attr(kind: int, payload: bytes) -> bytes:
-    size = 4 + len(payload)
-    return struct.pack("=HH", size, kind) + payload + b"\0" * (-size % 4)
 
 
 class Rtnl:
@@ -96,11 +100,17 @@ class Rtnl:
     def close(self) -> None:
         self.sock.close()
 
-    def ask(self, kind: int, flags: int, body: bytes) -> list[Any]:
-        """Send one request; its answers up to the kernel's NLMSG_DONE, ack or single reply."""
+    def ask(self, request: Any, kind: int, flags: int, **fields: Any) -> list[Any]:
+        """Send one request (a pyroute2 message of class `request` with `fields`); its answers
+        up to the kernel's NLMSG_DONE, ack or single reply."""
         self._seq += 1
         seq = self._seq
-        self.sock.send(_HEADER.pack(_HEADER.size + len(body), kind, flags, seq, 0) + body)
+        msg = request()
+        for name, value in fields.items():
+            msg[name] = value
+        msg["header"].update({"type": kind, "flags": flags, "sequence_number": seq})
+        msg.encode()
+        self.sock.send(bytes(msg.data))
         view = memoryview(self._buffer)
         answers: list[Any] = []
         while True:
@@ -118,27 +128,27 @@ class Rtnl:
                     return answers  # one reply, no ack asked (RTM_GETNSID)
 
     def get_links(self) -> list[Any]:
-        return self.ask(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, _IFINFOMSG.pack(0, 0, 0, 0, 0))
+        return self.ask(ifinfmsg, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP)
 
     def get_addr(self) -> list[Any]:
-        return self.ask(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, struct.pack("=BBBBI", 0, 0, 0, 0, 0))
+        return self.ask(ifaddrmsg, RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP)
 
     def get_routes(self) -> list[Any]:
         # family 255, not AF_UNSPEC: what IPRoute asks, every family's routes (the kernel falls back to all)
-        return self.ask(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, _RTMSG.pack(255, 0, 0, 0, RT_TABLE_MAIN, 0, 0, 0, 0))
+        return self.ask(rtmsg, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP, family=255, table=RT_TABLE_MAIN)
 
     def get_link(self, index: int) -> list[Any]:
-        return self.ask(RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, _IFINFOMSG.pack(0, 0, index, 0, 0))
+        return self.ask(ifinfmsg, RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, index=index)
 
     def get_route(self, destination: str) -> list[Any]:
         """`ip route get destination`: the kernel's lookup, not a reading of the table."""
         family = socket.AF_INET6 if ":" in destination else socket.AF_INET
-        address = socket.inet_pton(family, destination)
-        body = _RTMSG.pack(family, 8 * len(address), 0, 0, RT_TABLE_MAIN, 0, 0, 0, 0) + _attr(RTA_DST, address)
-        return self.ask(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK, body)
+        return self.ask(rtmsg, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK, family=family,
+                        dst_len=128 if family == socket.AF_INET6 else 32, table=RT_TABLE_MAIN,
+                        attrs=[("RTA_DST", destination)])
 
     def get_netnsid(self, fd: int) -> Any | None:
-        answers = self.ask(RTM_GETNSID, NLM_F_REQUEST, struct.pack("=Bxxx", 0) + _attr(NETNSA_FD, struct.pack("=I", fd)))
+        answers = self.ask(nsidmsg, RTM_GETNSID, NLM_F_REQUEST, attrs=[("NETNSA_FD", fd)])
         return answers[0] if answers else None
 
 
