@@ -18,11 +18,10 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import kind_settings as K
-from procs import is_zombie, start_time  # e2e/localcluster/procs.py: one reading of /proc/PID/stat
+from procs import Daemon, start_time  # e2e/localcluster/procs.py: one reading of /proc/PID/stat, one liveness rule
 
 HERE = Path(__file__).resolve().parent
 
@@ -33,26 +32,16 @@ class DaemonError(Exception):
 
 # ------------------------------------------------------------------ pids
 
-@dataclass(frozen=True)
-class Tracked:
-    name: str
-    pid: int
-    started: str
-
-    def alive(self) -> bool:
-        return not is_zombie(self.pid) and start_time(self.pid) == self.started
-
-
 def pidfile(name: str) -> Path:
     return K.RUN_ROOT / "pids" / f"{name}.pid"
 
 
-def tracked(name: str) -> Tracked | None:
+def tracked(name: str) -> Daemon | None:
     try:
         pid_s, started = pidfile(name).read_text().split()
     except (OSError, ValueError):
         return None
-    t = Tracked(name, int(pid_s), started)
+    t = Daemon(name, int(pid_s), started)
     return t if t.alive() else None
 
 
@@ -60,7 +49,7 @@ def log_path(name: str) -> Path:
     return K.log_dir() / f"{name}.log"
 
 
-def _start(name: str, argv: list[str]) -> Tracked:
+def _start(name: str, argv: list[str]) -> Daemon:
     pidfile(name).parent.mkdir(parents=True, exist_ok=True)
     K.log_dir().mkdir(parents=True, exist_ok=True)
     with open(log_path(name), "ab") as log:
@@ -75,7 +64,7 @@ def _start(name: str, argv: list[str]) -> Tracked:
             break
         time.sleep(0.01)
     pidfile(name).write_text(f"{proc.pid} {started}\n")
-    return Tracked(name, proc.pid, started or "")
+    return Daemon(name, proc.pid, started or "")
 
 
 def stop(name: str, timeout: float = 20) -> bool:
