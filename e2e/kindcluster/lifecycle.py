@@ -85,17 +85,10 @@ def ensure_packages() -> None:
     wanted = list(BASE_PACKAGES)
     if not shutil.which("dockerd"):
         wanted.append("docker.io")  # brings containerd and runc; GitHub runners have Docker's own
-    missing = [p for p in wanted
-               if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True,
-                                 text=True).stdout.strip() != "install ok installed"]
-    if not missing:
-        return
-    say(f"installing apt packages: {' '.join(missing)}")
-    apt_env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for argv in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]):
-        cp = subprocess.run(argv, env=apt_env, capture_output=True, text=True)
-        if cp.returncode != 0:
-            raise Failure("apt", f"{' '.join(argv)} failed:\n" + "\n".join(cp.stderr.splitlines()[-15:]))
+    try:
+        LCC.install_apt(wanted, say)
+    except LCC.Failure as e:
+        raise Failure("apt", e.message) from e
 
 
 def ensure_tools() -> None:

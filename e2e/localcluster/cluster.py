@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import config_files as C
@@ -106,12 +106,17 @@ def ensure_daemon(name: str, argv: list[str]) -> None:
 # ---------------------------------------------------------------- steps
 
 def ensure_packages() -> None:
-    missing = [p for p in APT_PACKAGES
+    install_apt(APT_PACKAGES)
+
+
+def install_apt(packages: Iterable[str], tell: Callable[[str], None] = say) -> None:
+    """The Debian packages of `packages` that are not installed yet (kindcluster uses it too)."""
+    missing = [p for p in packages
                if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True,
                                  text=True).stdout.strip() != "install ok installed"]
     if not missing:
         return
-    say(f"installing apt packages: {' '.join(missing)}")
+    tell(f"installing apt packages: {' '.join(missing)}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for argv in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]):
         cp = subprocess.run(argv, env=env, capture_output=True, text=True)
