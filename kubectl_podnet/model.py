@@ -159,7 +159,9 @@ class Peer:
 
 
 @dataclass(frozen=True)
-class Interface:
+class Link:
+    """What the kernel says of any link: a pod's interface, a link of the node's netns."""
+
     ifindex: int
     name: str
     kind: str
@@ -167,6 +169,10 @@ class Interface:
     state: str
     mac: str | None
     addresses: list[Address] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Interface(Link):
     link_ifindex: int | None = None
     link_netnsid: int | None = None
     peer: Peer | None = None
@@ -301,16 +307,9 @@ NODE_MAP_KIND = "PodNetNodeMap"
 
 
 @dataclass(frozen=True)
-class HostLink:
+class HostLink(Link):
     """A link of the node's own netns, with what the map needs to place it."""
 
-    ifindex: int
-    name: str
-    kind: str
-    mtu: int
-    state: str
-    mac: str | None
-    addresses: list[Address] = field(default_factory=list)
     master: str | None = None  # the bridge it is a port of
     link_ifindex: int | None = None  # a veth's peer, a macvlan's parent
     link_netnsid: int | None = None  # set when that peer lives in another netns
