@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from kubectl_podnet.checks_path import check_mtu, check_routes
 from kubectl_podnet.checks_reach import INFERRED, check_pod_ip
+from kubectl_podnet.cni import family_of
 from kubectl_podnet.model import (
     CheckResult,
     ContainerFacts,
@@ -133,16 +134,20 @@ def check_shared_ip(facts: NodeFacts) -> Verdict:
     return Verdict("pass", f"{shown} on {eth0.name}, one IP per family for every container", evidence)
 
 
-def _peer_text(interface: Interface) -> str:
+def _peer_text(interface: Interface, facts: NodeFacts) -> str:
     peer = interface.peer
     if peer is None or peer.name is None:
         return f"{interface.name} (host peer not found)"
+    family = family_of(facts.cni)
     if peer.master:
         where = f"on {peer.master_kind or 'master'} {peer.master}"
     elif peer.routes:
         where = f"routed: {', '.join(peer.routes)}"
+    elif family.delivery:  # Cilium: no route per pod by default, eBPF on the veth delivers
+        where = (f"routed by {family.title}: no route of its own (the node reaches its pods via "
+                 f"{', '.join(family.delivery)}, eBPF on {peer.name} delivers)")
     else:
-        where = "no bridge, no route"
+        where = "no bridge, and no route of its own to it (see routes)"
     return f"{interface.name} <-> {peer.name} (host, ifindex {peer.ifindex}) {where}"
 
 
@@ -192,7 +197,7 @@ def check_single_veth(facts: NodeFacts) -> Verdict:
     missing = [name for name in declared if name not in present]
     if missing:
         listed = ", ".join(f"{name} ({declared[name].network})" for name in missing)
-        return Verdict("fail", f"{_peer_text(primary)}; declared by the network-status annotation but missing "
+        return Verdict("fail", f"{_peer_text(primary, facts)}; declared by the network-status annotation but missing "
                        f"from the netns: {listed}", evidence,
                        fix="the CNI of that network failed or the interface was removed: check the Multus log and "
                        "the NetworkAttachmentDefinition, then recreate the pod")
@@ -201,12 +206,12 @@ def check_single_veth(facts: NodeFacts) -> Verdict:
     attached = "; networks: " + ", ".join(_attached_text(i, declared[i.name].network) for i in expected) if expected else ""
     if undeclared:
         listed = ", ".join(f"{i.name} ({i.kind})" for i in undeclared)
-        return Verdict("warn", f"{_peer_text(primary)}{attached}; extra interfaces: {listed}", evidence,
+        return Verdict("warn", f"{_peer_text(primary, facts)}{attached}; extra interfaces: {listed}", evidence,
             fix="extra interfaces come from a meta-plugin (Multus) or a manual change; expected only if "
             "the pod asked for them (k8s.v1.cni.cncf.io/networks), and then listed in its "
             "k8s.v1.cni.cncf.io/network-status annotation",
         )
-    return Verdict("pass", _peer_text(primary) + attached, evidence)
+    return Verdict("pass", _peer_text(primary, facts) + attached, evidence)
 
 
 def _attached_text(interface: Interface, network: str) -> str:

@@ -15,6 +15,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from kubectl_podnet.checks_path import NodeFinding, node_route_break
 from kubectl_podnet.model import DeclaredPort, Listener, NodeFacts, Probe, Transport
 from kubectl_podnet.verdict import Verdict, bracketed, canonical, family_of, worst
 
@@ -74,7 +75,7 @@ def _where(listeners: list[Listener]) -> str:
 
 
 def _judge_tcp(port: int, listeners: list[Listener], declared: list[DeclaredPort], pod_ips: set[str],
-               probes: dict[tuple[str, int], Probe]) -> tuple[_Finding, list[str]]:
+               probes: dict[tuple[str, int], Probe], broken: NodeFinding | None) -> tuple[_Finding, list[str]]:
     targets = sorted({canonical(ip) for l in listeners for ip in pod_ips if _serves(l, ip)})
     dialled = [probes[(ip, port)] for ip in targets if (ip, port) in probes]
     shown = [f"{bracketed(p.target, port)} {'ok' if p.ok else p.error}" for p in dialled]
@@ -93,6 +94,9 @@ def _judge_tcp(port: int, listeners: list[Listener], declared: list[DeclaredPort
     if not targets:
         return _Finding("note", f"{where}: no pod IP of its family to dial"), shown
     text = f"{where} not reachable at the pod IP from the node ({error}); {role}"
+    if broken is not None:  # one story: the node cannot route to the pod at all, so no firewall is to blame
+        return _Finding("fail" if declared else "warn", f"{text}: the node has no working route to the pod "
+                        "(see routes)", f"restore the node's route to the pod first: {broken.fix}"), shown
     return _Finding("fail" if declared else "warn", text, _FIX_UNREACHABLE), shown
 
 
@@ -124,13 +128,14 @@ def check_pod_ip(facts: NodeFacts) -> Verdict:
     for listener in facts.listeners:
         by_port.setdefault((listener.protocol, listener.port), []).append(listener)
 
+    broken = node_route_break(facts)
     findings: list[_Finding] = []
     ports: list[dict[str, Any]] = []
     for (protocol, port), listeners in sorted(by_port.items(), key=lambda item: (item[0][1], item[0][0])):
         wanted = declared.get((protocol, port), [])
         shown: list[str] = []
         if protocol == "tcp":
-            finding, shown = _judge_tcp(port, listeners, wanted, pod_ips, probes)
+            finding, shown = _judge_tcp(port, listeners, wanted, pod_ips, probes, broken)
         else:
             finding = _judge_udp(port, listeners, wanted, pod_ips)
         findings.append(finding)

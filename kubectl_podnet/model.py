@@ -186,6 +186,9 @@ class Route:
     scope: str
     family: Literal[4, 6]
     onlink: bool = False  # the gateway is declared on-link (`onlink`), as routed CNIs do
+    type: str = "unicast"  # or "blackhole", "unreachable", "prohibit", "throw" (they have no dev)
+    mtu: int | None = None  # the route's own MTU metric (`mtu 1450`): it caps the device's for this path
+    advmss: int | None = None  # the route's advertised MSS metric (`advmss 1410`)
 
 
 @dataclass(frozen=True)
@@ -217,11 +220,12 @@ class NodeLink:
     name: str
     kind: str
     mtu: int
+    link_netnsid: int | None = None  # a veth whose peer lives in another netns (a pod's) has one
 
 
 @dataclass(frozen=True)
 class OverlayLink:
-    """A vxlan or geneve device of the node, and what leads into it."""
+    """A tunnel device of the node (vxlan, geneve, ipip, wireguard), and what leads into it."""
 
     name: str
     kind: str
@@ -242,6 +246,29 @@ class RouteLookup:
     kind: str | None  # the out-device's kind (veth, bridge, vxlan, device, ...)
     gateway: str | None = None
     error: str | None = None
+    mtu: int | None = None  # the matched route's MTU metric, as the kernel's answer carries it
+    matched: Route | None = None  # when the kernel answers only an error: the longest-prefix route of the dump
+    peer_elsewhere: bool = False  # the out-device is a veth whose peer lives in another netns (a pod's)
+
+
+@dataclass(frozen=True)
+class CniConfig:
+    """The CNI configuration the runtime uses: the first file of the node's /etc/cni/net.d."""
+
+    file: str
+    name: str | None
+    plugins: list[str] = field(default_factory=list)  # each plugin's `type`, in chain order
+
+
+@dataclass(frozen=True)
+class CniInfo:
+    """Which CNI wired this node, as its own devices and config say (`kubectl_podnet.cni`)."""
+
+    family: str  # a name of `cni.FAMILIES`: "cilium", "calico", "flannel", ..., or "unknown"
+    mode: str | None = None  # how it crosses nodes: "vxlan", "geneve", "ipip", "wireguard", "native"
+    tunnels: list[str] = field(default_factory=list)  # devices pod traffic enters with no route into them (eBPF)
+    evidence: list[str] = field(default_factory=list)  # what said so: devices, the config file
+    config: CniConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -262,6 +289,7 @@ class NodeFacts:
     node_routes: list[RouteLookup] = field(default_factory=list)  # one per pod IP
     uplink: NodeLink | None = None  # the device of the node's default route
     overlays: list[OverlayLink] = field(default_factory=list)
+    cni: CniInfo | None = None  # None: an agent too old to say
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ import re
 from dataclasses import dataclass, field
 
 from kubectl_podnet.checks_reach import pod_ip_targets
+from kubectl_podnet.cni import identify
 from kubectl_podnet.errors import NoPodProcess, UsageError
 from kubectl_podnet.model import (
+    CniInfo,
     ContainerFacts,
     InspectRequest,
     Interface,
@@ -31,6 +33,7 @@ from kubectl_podnet.model import (
     Sandbox,
 )
 from kubectl_podnet.node import netlink
+from kubectl_podnet.node.cniconf import read_cni_config
 from kubectl_podnet.node.discover import CgroupGroup, find_sandbox, scan_pod, split_sandbox
 from kubectl_podnet.node.nsenter import run_in_netns
 from kubectl_podnet.node.probe import probe_loopback, probe_targets
@@ -77,14 +80,16 @@ class NodeView:
     uplink: NodeLink | None = None
     overlays: list[OverlayLink] = field(default_factory=list)
     links: dict[int, NodeLink] = field(default_factory=dict)  # to name route lookups' devices
+    cni: CniInfo | None = None
 
 
 def read_node_view(host: netlink.HostNetns | None = None) -> NodeView:
-    """From the run's node dumps (`host`), or from dumps of its own."""
-    if host is not None:
-        return NodeView(*netlink.read_node_path(host))
-    with netlink.host_netns() as own:
-        return NodeView(*netlink.read_node_path(own))
+    """From the run's node dumps (`host`), or from dumps of its own; the CNI from them and the node's config."""
+    if host is None:
+        with netlink.host_netns() as own:
+            return read_node_view(own)
+    uplink, overlays, links = netlink.read_node_path(host)
+    return NodeView(uplink, overlays, links, identify(list(links.values()), overlays, read_cni_config()))
 
 
 _TABLES = (("net/tcp", 4, "tcp"), ("net/tcp6", 6, "tcp"), ("net/udp", 4, "udp"), ("net/udp6", 6, "udp"))
@@ -262,4 +267,5 @@ def inspect_pod(
         node_routes=node_routes,
         uplink=view.uplink,
         overlays=view.overlays,
+        cni=view.cni,
     )

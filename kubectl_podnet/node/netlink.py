@@ -20,6 +20,7 @@ TCP listeners come from a NETLINK_SOCK_DIAG socket (`dump_tcp_listeners`, raw by
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import importlib
 import importlib.util
@@ -234,6 +235,7 @@ class HostNetns:
         self._links: dict[int, Any] | None = share._links if share is not None else None
         self._routes: list[Any] | None = share._routes if share is not None else None
         self._by_oif: dict[int | None, list[Any]] | None = share._by_oif if share is not None else None
+        self._main_routes: list[Route] | None = share._main_routes if share is not None else None
 
     @property
     def links(self) -> dict[int, Any]:
@@ -248,6 +250,13 @@ class HostNetns:
         if self._routes is None:
             self._routes = list(self.ipr.get_routes())
         return self._routes
+
+    @property
+    def main_routes(self) -> list[Route]:
+        """The node's main-table routes, parsed from the run's dump (once)."""
+        if self._main_routes is None:
+            self._main_routes = rtnl.parse_routes(self.routes, {i: m.get("ifname") for i, m in self.links.items()})
+        return self._main_routes
 
     def routes_out_of(self, index: int) -> list[Any]:
         """The routes of the dump whose out-interface is `index`, in dump order: a routed node
@@ -345,7 +354,9 @@ def route_lookup(host: HostNetns, destination: str, known: dict[int, NodeLink]) 
     try:
         answer = host.ipr.get_route(destination)[0]
     except NetlinkError as exc:  # ENETUNREACH, EHOSTUNREACH, EACCES (prohibit), EINVAL (blackhole)
-        return rtnl_path.parse_route_lookup(destination, None, errno.errorcode.get(exc.code, str(exc.code)), None)
+        failed = rtnl_path.parse_route_lookup(destination, None, errno.errorcode.get(exc.code, str(exc.code)), None)
+        # the error alone does not say which route refused: the longest match of the node's dump does
+        return dataclasses.replace(failed, matched=rtnl_path.longest_match(destination, host.main_routes))
     oif = rtnl_path.route_oif(answer)
     out = known.get(oif) if oif is not None else None
     if out is None and oif is not None:

@@ -22,6 +22,9 @@ from kubectl_podnet.model import Address, Interface, Peer, Route
 SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
 MAIN_TABLE = 254
 UNICAST = 1  # RTN_UNICAST: local, broadcast and multicast routes are the kernel's own
+# The main table's route types worth reporting: unicast, and the ones that refuse a destination
+# (a CNI's blackhole for its IPAM block, as Calico writes one per block it owns)
+ROUTE_TYPES = {1: "unicast", 6: "blackhole", 7: "unreachable", 8: "prohibit", 9: "throw"}
 RTNH_F_ONLINK = 4  # the route's gateway is declared on-link (`ip route ... onlink`)
 
 
@@ -88,25 +91,33 @@ def parse_masters(links: Iterable[Message]) -> dict[int, int]:
     return {msg["index"]: msg.get("master") for msg in links if msg.get("master")}
 
 
+def route_metric(msg: Message, name: str) -> int | None:
+    """A route's metric (`RTAX_MTU`, `RTAX_ADVMSS`): what `ip route` prints as `mtu 1450`."""
+    value = msg.get_nested("RTA_METRICS", name)
+    return int(value) if value else None
+
+
+def parse_route(msg: Message, names: dict[int, str]) -> Route:
+    dst = msg.get("dst")
+    family = _family(msg["family"])
+    return Route(
+        dst=f"{dst}/{msg['dst_len']}" if dst else "default",
+        gateway=msg.get("gateway"),
+        dev=names.get(msg.get("oif")),
+        scope=_scope(msg["scope"]),
+        family=4 if family == 4 else 6,
+        onlink=bool(msg["flags"] & RTNH_F_ONLINK),
+        type=ROUTE_TYPES[msg["type"]],
+        mtu=route_metric(msg, "RTAX_MTU"),
+        advmss=route_metric(msg, "RTAX_ADVMSS"),
+    )
+
+
 def parse_routes(msgs: Iterable[Message], names: dict[int, str]) -> list[Route]:
-    """The unicast routes of the main table, devices named through `names` (ifindex -> name)."""
-    routes = []
-    for msg in msgs:
-        if msg.get("table") != MAIN_TABLE or msg["type"] != UNICAST:
-            continue
-        dst = msg.get("dst")
-        family = _family(msg["family"])
-        routes.append(
-            Route(
-                dst=f"{dst}/{msg['dst_len']}" if dst else "default",
-                gateway=msg.get("gateway"),
-                dev=names.get(msg.get("oif")),
-                scope=_scope(msg["scope"]),
-                family=4 if family == 4 else 6,
-                onlink=bool(msg["flags"] & RTNH_F_ONLINK),
-            )
-        )
-    return routes
+    """The main table's unicast, blackhole, unreachable, prohibit and throw routes, with their
+    MTU and advmss metrics; devices named through `names` (ifindex -> name)."""
+    return [parse_route(msg, names) for msg in msgs
+            if msg.get("table") == MAIN_TABLE and msg["type"] in ROUTE_TYPES]
 
 
 def routes_via(msgs: Iterable[Message], ifindex: int) -> list[str]:
@@ -116,6 +127,7 @@ def routes_via(msgs: Iterable[Message], ifindex: int) -> list[str]:
         for msg in msgs
         if msg.get("oif") == ifindex
         and msg.get("table") == MAIN_TABLE
+        and msg["type"] == UNICAST
         and msg.get("dst")
         and not str(msg.get("dst")).startswith("fe80:")
     ]

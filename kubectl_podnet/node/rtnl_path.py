@@ -8,15 +8,21 @@ reading of the table: policy rules, metrics and longest-prefix match are the ker
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from collections.abc import Iterable
 
-from kubectl_podnet.model import NodeLink, OverlayLink, RouteLookup
-from kubectl_podnet.node.rtnl import MAIN_TABLE, UNICAST, Message, link_kind
+from kubectl_podnet.model import NodeLink, OverlayLink, Route, RouteLookup
+from kubectl_podnet.node.rtnl import MAIN_TABLE, UNICAST, Message, link_kind, route_metric
 
 ROUTE_TYPES = {1: "unicast", 2: "local", 3: "broadcast", 4: "anycast", 5: "multicast", 6: "blackhole",
                7: "unreachable", 8: "prohibit", 9: "throw", 10: "nat"}
-OVERLAY_KINDS = ("vxlan", "geneve")
+# Tunnels a pod's traffic can leave a node by: flannel's and Calico's vxlan, Cilium's vxlan
+# or geneve, Calico's IP-in-IP (tunl0, kind ipip), and WireGuard (Calico's wireguard.cali,
+# Cilium's cilium_wg0). An ip6tnl carries IPv4 or IPv6 over IPv6.
+OVERLAY_KINDS = ("vxlan", "geneve", "ipip", "ip6tnl", "wireguard")
+_FALLBACK_KINDS = ("ipip", "ip6tnl")
+IFF_UP = 1
 _V6_UNDERLAY = {  # attributes whose presence says the tunnel's outer header is IPv6
     "vxlan": ("IFLA_VXLAN_LOCAL6", "IFLA_VXLAN_GROUP6"),
     "geneve": ("IFLA_GENEVE_REMOTE6",),
@@ -45,12 +51,35 @@ def parse_route_lookup(destination: str, answer: Message | None, error: str | No
         ifindex=route_oif(answer),
         kind=out_link.kind if out_link is not None else None,
         gateway=answer.get("gateway"),
+        mtu=route_metric(answer, "RTAX_MTU"),
+        peer_elsewhere=out_link is not None and out_link.kind == "veth" and out_link.link_netnsid is not None,
     )
+
+
+def longest_match(destination: str, routes: Iterable[Route]) -> Route | None:
+    """The main-table route a lookup of `destination` matches: the longest prefix that holds it
+    (the kernel's own choice when no policy rule sends the lookup elsewhere). What a failed
+    `ip route get` leaves unsaid: a blackhole, unreachable or prohibit route answers only
+    EINVAL, EHOSTUNREACH or EACCES."""
+    address = ipaddress.ip_address(destination)
+    best: tuple[int, Route] | None = None
+    for route in routes:
+        if route.family != address.version:
+            continue
+        network = ipaddress.ip_network("0.0.0.0/0" if route.family == 4 else "::/0") if route.dst == "default" \
+            else ipaddress.ip_network(route.dst, strict=False)
+        if address in network and (best is None or network.prefixlen > best[0]):
+            best = (network.prefixlen, route)
+    return best[1] if best else None
+
+
+def _node_link(msg: Message) -> NodeLink:
+    return NodeLink(msg["index"], msg.get("ifname"), link_kind(msg), msg.get("mtu"), msg.get("link_netnsid"))
 
 
 def parse_node_links(links: Iterable[Message]) -> dict[int, NodeLink]:
     """ifindex -> the node's link, to name a route's out-device without asking again."""
-    return {msg["index"]: NodeLink(msg["index"], msg.get("ifname"), link_kind(msg), msg.get("mtu")) for msg in links}
+    return {msg["index"]: _node_link(msg) for msg in links}
 
 
 def default_route_oif(routes: Iterable[Message]) -> int | None:
@@ -72,15 +101,18 @@ def parse_uplink(links: Iterable[Message], routes: Iterable[Message]) -> NodeLin
     oif = default_route_oif(routes)
     for msg in links:
         if msg["index"] == oif:
-            return NodeLink(ifindex=msg["index"], name=msg.get("ifname"), kind=link_kind(msg), mtu=msg.get("mtu"))
+            return _node_link(msg)
     return None
 
 
 def parse_overlays(links: Iterable[Message], routes: Iterable[Message]) -> list[OverlayLink]:
-    """The node's vxlan/geneve devices, the bridge each is a port of, the destinations routed into each."""
+    """The node's tunnel devices, the bridge each is a port of, the destinations routed into each."""
     links = list(links)
     names = {msg["index"]: msg.get("ifname") for msg in links}
-    tunnels = [msg for msg in links if link_kind(msg) in OVERLAY_KINDS]
+    # the kernel makes a fallback tunl0/ip6tnl0 in every netns once its module is loaded, down:
+    # only an IP-in-IP device that is up (Calico's tunl0 is) carries anything
+    tunnels = [msg for msg in links if link_kind(msg) in OVERLAY_KINDS
+               and (link_kind(msg) not in _FALLBACK_KINDS or msg["flags"] & IFF_UP)]
     if not tunnels:
         return []
     into: dict[int, list[str]] = {}
@@ -92,7 +124,8 @@ def parse_overlays(links: Iterable[Message], routes: Iterable[Message]) -> list[
     overlays = []
     for msg in tunnels:
         kind = link_kind(msg)
-        v6 = any(msg.get_nested("IFLA_LINKINFO", "IFLA_INFO_DATA", attr) for attr in _V6_UNDERLAY[kind])
+        v6 = kind == "ip6tnl" or any(msg.get_nested("IFLA_LINKINFO", "IFLA_INFO_DATA", attr)
+                                     for attr in _V6_UNDERLAY.get(kind, ()))
         overlays.append(OverlayLink(
             name=msg.get("ifname"),
             kind=kind,

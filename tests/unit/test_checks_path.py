@@ -79,13 +79,21 @@ def test_a_device_default_route_without_gateway_passes() -> None:
 # ---- routes: the node side ------------------------------------------------------------
 
 def test_stale_node_route_through_another_veth_fails() -> None:
-    stale = [RouteLookup("10.244.1.5", "unicast", "veth99887766", 12, "veth")]
+    stale = [RouteLookup("10.244.1.5", "unicast", "veth99887766", 12, "veth", peer_elsewhere=True)]
     result = check_routes(healthy(interfaces=[LO, eth0(peer=ROUTED)], node_routes=stale))
     assert result.status == "fail"
-    assert "stale node route: 10.244.1.5 dev veth99887766, another veth than the pod's veth3a1f09c2" in result.summary
+    assert "stale node route: 10.244.1.5 dev veth99887766, another pod's veth than this pod's veth3a1f09c2" in \
+        result.summary
     assert result.evidence["podRoutes"][0] == "default via 10.244.1.1 dev eth0"
     assert result.evidence["nodeRoutes"] == ["10.244.1.5 dev veth99887766"]
-    assert result.fix and "ip route del" in result.fix
+    assert result.fix and "ip route del 10.244.1.5 dev veth99887766" in result.fix
+
+
+def test_a_veth_whose_peer_stays_in_the_node_netns_is_not_called_stale() -> None:
+    # cilium_host/cilium_net are such a pair: without Cilium's devices to say so, a warning, not a stale route
+    lookups = [RouteLookup("10.244.1.5", "unicast", "cilium_host", 4, "veth", gateway="10.244.1.1")]
+    result = check_routes(healthy(interfaces=[LO, eth0(peer=ROUTED)], node_routes=lookups))
+    assert result.status == "warn" and "stale" not in result.summary
 
 
 def test_node_route_out_of_the_uplink_means_no_route_to_the_pod_and_fails() -> None:
@@ -153,22 +161,23 @@ def test_eth0_above_the_uplink_warns() -> None:
 def test_vxlan_port_of_the_bridge_takes_50_bytes_over_ipv4() -> None:
     vxlan = OverlayLink("vxlan0", "vxlan", 1500, 4, master="cni0")
     result = check_mtu(_mtu(overlays=[vxlan]))
-    assert result.status == "warn"
+    assert result.status == "fail"  # a bridge forwards into the tunnel and drops what does not fit, no ICMP
     assert "node uplink ens3 mtu 1500 - vxlan vxlan0 overhead 50 = 1450" in result.summary
+    assert "dropped in the tunnel" in result.summary and result.fix and "1450" in result.fix
     assert check_mtu(_mtu(eth0_mtu=1450, peer_mtu=1450, overlays=[vxlan])).status == "pass"
 
 
 def test_geneve_routed_into_over_ipv6_takes_70_bytes() -> None:
     geneve = OverlayLink("genev_sys_6081", "geneve", 1500, 6, routes=["10.244.2.0/24"])
     result = check_mtu(_mtu(eth0_mtu=1450, peer_mtu=1450, overlays=[geneve], peer=ROUTED))
-    assert result.status == "warn" and "overhead 70 = 1430" in result.summary
+    assert result.status == "fail" and "overhead 70 = 1430" in result.summary
     assert result.evidence["overlays"] == [{"name": "genev_sys_6081", "kind": "geneve", "mtu": 1500, "overhead": 70}]
 
 
 def test_an_overlay_device_with_a_smaller_mtu_is_the_limit() -> None:
     flannel = OverlayLink("flannel.1", "vxlan", 1400, 4, routes=["10.244.2.0/24"])
     result = check_mtu(_mtu(eth0_mtu=1450, peer_mtu=1450, overlays=[flannel]))
-    assert result.status == "warn" and "vxlan flannel.1 mtu 1400" in result.summary
+    assert result.status == "fail" and "vxlan flannel.1 mtu 1400" in result.summary
 
 
 def test_an_overlay_off_the_pods_path_is_ignored() -> None:

@@ -37,7 +37,7 @@ def test_top_level_keys_are_the_documented_schema() -> None:
     assert list(data) == [
         "apiVersion", "kind", "generator", "pod", "sandbox", "nodeNetnsInode", "containers", "expectedContainers",
         "interfaces", "routes", "listeners", "probes", "notes", "podIpProbes", "nodeRoutes", "uplink", "overlays",
-        "checks", "verdict",
+        "cni", "checks", "verdict",
     ]
     documented = re.findall(r"^\| `(\w+)` \|", (ROOT / "docs" / "report.md").read_text(), re.MULTILINE)
     assert set(data) <= set(documented), set(data) - set(documented)
