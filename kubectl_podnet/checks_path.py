@@ -284,8 +284,10 @@ def check_mtu(facts: NodeFacts) -> Verdict:
         if overlay.mtu < limit:
             limit, why, tunnel = overlay.mtu, f"{overlay.kind} {overlay.name} mtu {overlay.mtu}", overlay
     evidence["limit"] = limit
+    family = family_of(facts.cni)
+    if family.tunnels and family.delivery and not defaults:  # Cilium caps the pod's path on its route, not eth0
+        sends += f" (its default route carries no mtu of its own, where {family.title} puts the tunnel's)"
     if path_mtu > limit:
-        family = family_of(facts.cni)
         fix = family.set_mtu.replace("LIMIT", str(limit))
         if tunnel is not None:
             # a tunnel drops what it cannot carry (a bridge port or an eBPF redirect sends no ICMP back)

@@ -22,6 +22,11 @@ _INODES = {"netnsInode", "nodeNetnsInode"}
 _PATTERNS = [
     (re.compile(r"\bveth[0-9a-f]{8}\b"), "veth"),
     (re.compile(r"\bm[0-9a-f]{8}\b"), "mvln"),
+    # the host veths of the CNI shapes: Calico's cali, Cilium's lxc, AWS's eni, Azure's azv
+    (re.compile(r"\bcali[0-9a-f]{11}\b"), "cali"),
+    (re.compile(r"\blxc[0-9a-f]{12}\b"), "lxc"),
+    (re.compile(r"\beni[0-9a-f]{11}\b"), "eni"),
+    (re.compile(r"\bazv[0-9a-f]{11}\b"), "azv"),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "uid"),
     (re.compile(r"\b[0-9a-f]{64}\b"), "id"),
     (re.compile(r"\b(?:[0-9a-f]{2}:){5}[0-9a-f]{2}\b"), "mac"),
@@ -51,7 +56,8 @@ class Normaliser:
         key = (kind, value)
         if key not in self.seen:
             number = sum(1 for k in self.seen if k[0] == kind) + 1
-            self.seen[key] = {"veth": f"veth{number:08d}", "mvln": f"m{number:08d}",
+            self.seen[key] = {"veth": f"veth{number:08d}", "mvln": f"m{number:08d}", "cali": f"cali{number:011d}",
+                              "lxc": f"lxc{number:012d}", "eni": f"eni{number:011d}", "azv": f"azv{number:011d}",
                               "uid": f"00000000-0000-4000-8000-{number:012d}", "id": f"{number:064d}",
                               "mac": f"02:00:00:00:00:{number:02x}"}[kind]
         return str(self.seen[key])

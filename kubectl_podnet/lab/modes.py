@@ -9,12 +9,14 @@ its own list.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kubectl_podnet.errors import UsageError
 from kubectl_podnet.lab.spec import (
     BRIDGE_V4,
+    CILIUM_ROUTER,
     NODE_IP,
     SERVER_PORT,
     ContainerSpec,
@@ -51,11 +53,13 @@ class LabMode:
     caught_by: str | None = None  # broken on purpose: the check id that catches it
     fix: Callable[[LabPlan], str] | None = None
     try_commands: Callable[[LabPlan], list[str]] = field(default=lambda plan: [])
+    cni_config: tuple[str, str] | None = None  # the node's CNI config file (name, JSON), as the CNI installs it
 
     @property
     def prefix(self) -> str:
-        """Names of this mode's netns and cgroups: modes kept at once never clash."""
-        return f"{PREFIX}-{self.name}"
+        """Names of this mode's netns and cgroups: modes kept at once never clash (dashes become
+        underscores, so `calico`'s `podnet-lab-calico-*` never covers `podnet-lab-calico_noroute-*`)."""
+        return f"{PREFIX}-{self.name.replace('-', '_')}"
 
     @property
     def broken(self) -> bool:
@@ -70,6 +74,37 @@ def _pod_netns(plan: LabPlan, name: str = "web") -> str:
     pod = next(p for p in plan.pods if p.spec.name == name)
     assert pod.netns is not None
     return pod.netns
+
+
+def _conflist(file: str, name: str, *plugins: dict[str, object]) -> tuple[str, str]:
+    return file, json.dumps({"cniVersion": "0.4.0", "name": name, "plugins": list(plugins)}, indent=2) + "\n"
+
+
+# Each CNI's config as its installer writes it to /etc/cni/net.d (trimmed to the keys that say
+# what runs): the file name orders it first, the chain's first plugin is the CNI itself.
+CALICO_CONFIG = _conflist("10-calico.conflist", "k8s-pod-network",
+                          {"type": "calico", "datastore_type": "kubernetes", "mtu": 1450,
+                           "ipam": {"type": "calico-ipam"}},
+                          {"type": "bandwidth", "capabilities": {"bandwidth": True}},
+                          {"type": "portmap", "snat": True, "capabilities": {"portMappings": True}})
+CILIUM_CONFIG = _conflist("05-cilium.conflist", "cilium", {"type": "cilium-cni", "enable-debug": False})
+AWS_CONFIG = _conflist("10-aws.conflist", "aws-cni",
+                       {"name": "aws-cni", "type": "aws-cni", "vethPrefix": "eni", "mtu": "9001"},
+                       {"name": "egress-cni", "type": "egress-cni"},
+                       {"type": "portmap", "snat": True, "capabilities": {"portMappings": True}})
+AZURE_CONFIG = _conflist("10-azure.conflist", "azure",
+                         {"type": "azure-vnet", "mode": "transparent", "ipam": {"type": "azure-vnet-ipam"}},
+                         {"type": "portmap", "snat": True, "capabilities": {"portMappings": True}})
+KINDNET_CONFIG = _conflist("10-kindnet.conflist", "kindnet",
+                           {"type": "ptp", "ipMasq": False,
+                            "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.244.1.0/24"}]],
+                                     "routes": [{"dst": "0.0.0.0/0"}]}, "mtu": 1500},
+                           {"type": "portmap", "capabilities": {"portMappings": True}})
+
+
+def _routes(plan: LabPlan) -> list[str]:
+    return [f"ip -n {plan.node_netns} route", f"ip netns exec {_pod_netns(plan)} ip route",
+            f"ip -n {plan.node_netns} route get {plan.pods[0].ipv4}"]
 
 
 def _look(plan: LabPlan) -> list[str]:
@@ -112,6 +147,38 @@ MODES: tuple[LabMode, ...] = (
                               "the node cannot reach the server at the pod IP"),),
             caught_by="pod-ip",
             fix=lambda plan: f"bind 0.0.0.0:{SERVER_PORT} so the pod IP answers as well as 127.0.0.1"),
+    LabMode("kindnet", "kind's default CNI: the ptp plugin's routed veth and kindnet's config (10-kindnet.conflist)",
+            _one(network="ptp"), cni_config=KINDNET_CONFIG, try_commands=_routes),
+    LabMode("calico", "Calico (vxlan): a /32 pod via 169.254.1.1, a cali veth with proxy ARP, the IPAM block's "
+            "blackhole", _one(network="calico"), cni_config=CALICO_CONFIG, try_commands=_routes),
+    LabMode("cilium", "Cilium (vxlan, legacy host routing): lxc veth with no route, the node reaches pods via "
+            "cilium_host", _one(network="cilium"), cni_config=CILIUM_CONFIG,
+            connects=(Connect("node", "web", SERVER_PORT, "ok", "the node reaches the pod (the lab's kernel "
+                              "stand-in for Cilium's eBPF delivery)"),),
+            try_commands=lambda plan: _routes(plan) + [f"ip -n {plan.node_netns} rule"]),
+    LabMode("aws-vpc", "AWS VPC CNI: a VPC address /32 via 169.254.1.1, eni veth, rule 512 to the pod, MTU 9001",
+            _one(network="aws-vpc"), cni_config=AWS_CONFIG,
+            try_commands=lambda plan: _routes(plan) + [f"ip -n {plan.node_netns} rule"]),
+    LabMode("azure", "Azure CNI (transparent): a VNet address via 169.254.1.1, azv veth, a host /32",
+            _one(network="azure"), cni_config=AZURE_CONFIG, try_commands=_routes),
+    LabMode("calico-noroute", "broken: Calico lost the pod's /32, so the node's lookup falls into the block's "
+            "blackhole", _one("web", ContainerSpec("web", listen=(f"0.0.0.0:{SERVER_PORT}",), ports=(SERVER_PORT,)),
+                              SIDECAR, network="calico"),
+            cni_config=CALICO_CONFIG,
+            breaks=lambda plan: [["ip", "-n", plan.node_netns, "route", "del", f"{plan.pods[0].ipv4}/32"]],
+            connects=(Connect("node", "web", SERVER_PORT, "EINVAL",
+                              "the node cannot reach the pod: its lookup hits the blackhole"),),
+            caught_by="routes",
+            fix=lambda plan: "restart calico-node on the node (Felix writes each local workload's /32 again) or "
+            f"recreate the pod; by hand: ip -n {plan.node_netns} route add {plan.pods[0].ipv4}/32 dev "
+            f"{plan.pods[0].host_veth} scope link"),
+    LabMode("cilium-routemtu", "broken: a Cilium pod's default route lost its tunnel MTU, so it sends 1500 into "
+            "cilium_vxlan", _one(network="cilium"), cni_config=CILIUM_CONFIG,
+            breaks=lambda plan: [["ip", "-n", _pod_netns(plan), "route", "replace", "default", "via", CILIUM_ROUTER,
+                                  "dev", "eth0"]],
+            caught_by="mtu",
+            fix=lambda plan: "let Cilium write the pod's routes again (restart the Cilium agent, recreate the pod); "
+            f"by hand: ip -n {_pod_netns(plan)} route replace default via {CILIUM_ROUTER} dev eth0 mtu 1450"),
     LabMode("no-route", "broken: the pod's default route deleted, so it reaches nothing off its subnet",
             _one(),
             breaks=lambda plan: [["ip", "-n", _pod_netns(plan), "route", "del", "default"]],

@@ -43,7 +43,7 @@ class ConnectResult:
 
 def build_mode(mode: LabMode, prefix: str | None = None) -> LabNode:
     """The mode's lab, built and broken as the mode says; the caller tears it down (or keeps it)."""
-    node = LabNode(prefix or mode.prefix, mode.pods())
+    node = LabNode(prefix or mode.prefix, mode.pods(), mode.cni_config)
     try:
         node.build()
         node.run_commands(mode.breaks(node.plan))

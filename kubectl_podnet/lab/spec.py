@@ -13,7 +13,8 @@ from typing import Literal
 
 from kubectl_podnet.model import ContainerRef, DeclaredPort, InspectRequest
 
-Network = Literal["bridge", "ptp", "host", "none"]  # none: the pod netns has only lo
+# none: the pod netns has only lo; calico, cilium, aws-vpc, azure: each CNI's own wiring (lab/plan.py)
+Network = Literal["bridge", "ptp", "host", "none", "calico", "cilium", "aws-vpc", "azure"]
 CgroupLayout = Literal["v2-systemd", "v1-cgroupfs"]
 Qos = Literal["besteffort", "burstable", "guaranteed"]
 
@@ -23,6 +24,23 @@ BRIDGE_V4 = ("10.244.0.1", 24)
 BRIDGE_V6 = ("fd00:10:244::1", 64)
 PTP_GATEWAY = "10.244.1.1"
 SERVER_PORT = 8080
+# Calico: pods of one IPAM block of this node, a /32 each, gatewayed by the 169.254.1.1 the host
+# veth answers with proxy ARP; a remote node's block routed into vxlan.calico
+LINK_LOCAL_GATEWAY = "169.254.1.1"  # Calico's, AWS VPC CNI's and Azure CNI's pod gateway
+CALICO_BLOCK = "10.244.64.0/26"
+CALICO_REMOTE_BLOCK = "10.244.65.0/26"
+CALICO_VXLAN_MTU = 1450  # Calico's auto-detected MTU over a 1500 uplink with vxlan (50 bytes)
+# Cilium: the node's pod CIDR, its router IP on cilium_host, a remote node's CIDR, its tunnel MTU
+CILIUM_CIDR = "10.244.128.0/24"
+CILIUM_ROUTER = "10.244.128.1"
+CILIUM_REMOTE_CIDR = "10.244.129.0/24"
+CILIUM_ROUTE_MTU = 1450  # pkg/mtu: the device MTU 1500 minus TunnelOverhead 50
+CILIUM_EBPF_TABLE = 200  # the lab's stand-in for Cilium's eBPF delivery (plan.py says how)
+AWS_MTU = 9001  # AWS_VPC_ENI_MTU's default: the ENI's jumbo frames
+AZURE_HOST_MAC = "aa:aa:aa:aa:aa:aa"  # azure-vnet's defaultHostVethHwAddr
+CALICO_HOST_MAC = "ee:ee:ee:ee:ee:ee"  # Calico's host veth MAC
+# the host veth's name: each CNI's prefix, then hex of the pod (Linux names are at most 15 bytes)
+VETH_PREFIX = {"calico": ("cali", 11), "cilium": ("lxc", 12), "aws-vpc": ("eni", 11), "azure": ("azv", 11)}
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,21 @@ def _hex_id(*parts: str) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()
 
 
+def _host_veth(network: Network, uid: str) -> str:
+    prefix, digits = VETH_PREFIX.get(network, ("veth", 8))
+    return prefix + _hex_id(uid, "veth")[:digits]
+
+
+def host_mac(pod: PodPlan) -> str:
+    """The host veth's MAC: Calico's and Azure's fixed one, else a locally administered one of the pod."""
+    if pod.spec.network == "calico":
+        return CALICO_HOST_MAC
+    if pod.spec.network == "azure":
+        return AZURE_HOST_MAC
+    digits = _hex_id(pod.uid, "mac")[:10]
+    return "02:" + ":".join(digits[i:i + 2] for i in range(0, 10, 2))
+
+
 def plan_lab(prefix: str, pods: list[PodSpec]) -> LabPlan:
     placed = []
     for index, spec in enumerate(pods):
@@ -93,6 +126,14 @@ def plan_lab(prefix: str, pods: list[PodSpec]) -> LabPlan:
             ipv4, ipv6, prefixlen = NODE_IP, None, 24
         elif spec.network == "ptp":
             ipv4, ipv6, prefixlen = f"10.244.1.{10 + index}", None, 24
+        elif spec.network == "calico":
+            ipv4, ipv6, prefixlen = f"10.244.64.{10 + index}", None, 32
+        elif spec.network == "cilium":
+            ipv4, ipv6, prefixlen = f"10.244.128.{10 + index}", None, 32
+        elif spec.network == "aws-vpc":  # pods take addresses of the node's own VPC subnet
+            ipv4, ipv6, prefixlen = f"10.89.0.{100 + index}", None, 32
+        elif spec.network == "azure":  # pods take addresses of the node's own VNet subnet
+            ipv4, ipv6, prefixlen = f"10.89.0.{150 + index}", None, 24
         else:
             ipv4, prefixlen = f"10.244.0.{10 + index}", BRIDGE_V4[1]
             ipv6 = f"fd00:10:244::{10 + index:x}" if spec.ipv6 else None
@@ -104,7 +145,7 @@ def plan_lab(prefix: str, pods: list[PodSpec]) -> LabPlan:
                 sandbox_id=_hex_id(uid, "sandbox"),
                 container_ids={c.name: _hex_id(uid, c.name) for c in spec.containers},
                 netns=None if host else f"{prefix}-{spec.name}",
-                host_veth=None if host else "veth" + _hex_id(uid, "veth")[:8],
+                host_veth=None if host else _host_veth(spec.network, uid),
                 ipv4=ipv4,
                 ipv6=ipv6,
                 prefixlen=prefixlen,

@@ -21,6 +21,7 @@ import kubectl_podnet
 from kubectl_podnet.errors import NodeError, UsageError
 from kubectl_podnet.lab.plan import node_commands, pod_commands
 from kubectl_podnet.lab.spec import LabPlan, PodPlan, PodSpec, cgroup_path, plan_lab
+from kubectl_podnet.node.cniconf import CNI_CONF_DIR_ENV
 from kubectl_podnet.node.nsenter import CLONE_NEWNET, enter_netns, unshare
 from kubectl_podnet.node.procfs import NETNS_DIR
 
@@ -97,10 +98,18 @@ class LabState:
             return cls(prefix=prefix)
 
 
-class LabNode:
-    """A node netns with pods in it; use as a context manager to always tear down."""
+def cni_conf_dir(prefix: str) -> str:
+    """The lab node's own /etc/cni/net.d: the agent reads it instead of this machine's."""
+    return f"{STATE_DIR}/{prefix}.net.d"
 
-    def __init__(self, prefix: str, pods: list[PodSpec]) -> None:
+
+class LabNode:
+    """A node netns with pods in it; use as a context manager to always tear down.
+
+    `cni_config`: the CNI config file the node's runtime would read, (name, JSON text), written
+    to the lab node's own config directory (empty without one)."""
+
+    def __init__(self, prefix: str, pods: list[PodSpec], cni_config: tuple[str, str] | None = None) -> None:
         if os.geteuid() != 0:
             raise UsageError("the lab needs root (it creates network namespaces and cgroups)")
         if shutil.which("ip") is None:
@@ -109,6 +118,7 @@ class LabNode:
         self.state = LabState.load(prefix)
         self.processes: list[subprocess.Popen[bytes]] = []
         self.commands: list[list[str]] = []
+        self.cni_config = cni_config
 
     def __enter__(self) -> LabNode:
         try:
@@ -139,6 +149,12 @@ class LabNode:
         return f"{NETNS_DIR}/{name}"
 
     def build(self) -> None:
+        directory = cni_conf_dir(self.plan.prefix)
+        os.makedirs(directory, exist_ok=True)
+        if self.cni_config is not None:
+            name, text = self.cni_config
+            with open(f"{directory}/{name}", "w", encoding="utf-8") as handle:
+                handle.write(text)
         self._run_all(node_commands(self.plan))
         for pod in self.plan.pods:
             self._run_all(pod_commands(self.plan, pod))
@@ -282,6 +298,9 @@ def clean(prefix: str) -> list[str]:
         os.unlink(state.path)
     except FileNotFoundError:
         pass
+    if os.path.isdir(cni_conf_dir(prefix)):
+        shutil.rmtree(cni_conf_dir(prefix))
+        removed.append(f"CNI config {cni_conf_dir(prefix)}")
     return removed
 
 
@@ -291,7 +310,9 @@ def run_agent(node_netns: str, request_json: str, timeout: float = 60) -> subpro
     # the child must import this very package, wherever it was loaded from: a venv, a checkout,
     # or the single-file build's unpacked cache, which no python3 finds on its own
     home = os.path.dirname(os.path.dirname(os.path.abspath(kubectl_podnet.__file__)))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")])),
+           # the lab node's CNI config, never this machine's (a local cluster's may be there)
+           CNI_CONF_DIR_ENV: cni_conf_dir(node_netns.removesuffix("-node"))}
     return subprocess.run(
         [sys.executable, "-m", "kubectl_podnet.node", "--request", request_json],
         preexec_fn=lambda: enter_netns(f"{NETNS_DIR}/{node_netns}"),

@@ -29,7 +29,8 @@ def parse_cni_config(file: str, text: str) -> CniConfig | None:
         return None
     if not isinstance(data, dict):
         return None
-    plugins = data.get("plugins") if isinstance(data.get("plugins"), list) else [data]
+    chain = data.get("plugins")
+    plugins: list[object] = chain if isinstance(chain, list) else [data]
     types = [str(p["type"]) for p in plugins if isinstance(p, dict) and isinstance(p.get("type"), str)]
     if not types:
         return None

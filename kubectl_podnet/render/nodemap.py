@@ -12,6 +12,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass, field
 
+from kubectl_podnet.cni import family_of
 from kubectl_podnet.model import Address, HostLink, PodNetNodeMap, PodNetReport, Wire
 from kubectl_podnet.nodemap import failed_checks, pod_label, primary_of
 
@@ -216,6 +217,17 @@ def _pod_branch(report: PodNetReport, dot: str, why: str) -> Branch:
     return Branch(lines + (["  " + paths.replace("·", dot)] if paths else []))
 
 
+def _loose_title(node_map: PodNetNodeMap) -> str:
+    """Veths with no bridge and no route of their own: what that means depends on the node's CNI."""
+    family = family_of(next((r.cni for r in node_map.pods if r.cni is not None), None))
+    if family.delivery:  # Cilium: the normal shape
+        return (f"veths {family.title} delivers to by eBPF (no route per pod: the node reaches them via "
+                f"{', '.join(family.delivery)})")
+    if family.name in ("calico", "aws-vpc", "azure", "kindnet", "ptp"):  # a routed CNI: the pod's route is gone
+        return f"veths with no bridge and no route ({family.title} routes each pod: see routes)"
+    return "veths with no bridge and no route (an extra network, e.g. Multus)"
+
+
 def tree(node_map: PodNetNodeMap, glyphs: Glyphs = BOX) -> list[Branch]:
     """The header line's branch: the uplink at the top, everything the node wires below it."""
     found = scene(node_map)
@@ -229,8 +241,7 @@ def tree(node_map: PodNetNodeMap, glyphs: Glyphs = BOX) -> list[Branch]:
                                [_port(port, dot) for port in routed]))
     loose = [port for port in found.routed if not port.link.routes]
     if loose:
-        children.append(Branch(["veths with no bridge and no route (an extra network, e.g. Multus)"],
-                               [_port(port, dot) for port in loose]))
+        children.append(Branch([_loose_title(node_map)], [_port(port, dot) for port in loose]))
     for port in found.macvlans:
         children.append(_port(port, dot, role=f"parent of {port.pods[0].wire.kind}"))
     if found.host_network:

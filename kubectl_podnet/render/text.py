@@ -10,6 +10,7 @@ import textwrap
 
 from kubectl_podnet.checks import primary_interface
 from kubectl_podnet.checks_path import overlays_on_path
+from kubectl_podnet.cni import describe
 from kubectl_podnet.model import PodNetReport
 
 _STATUS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
@@ -65,6 +66,10 @@ def topology_steps(report: PodNetReport) -> list[str]:
         steps.append(f"{peer.master} ({peer.master_kind})")
     elif peer.routes:
         steps.append(f"routed ({', '.join(peer.routes)})")
+    else:  # no route of its own: the node's lookup says what it goes by (Cilium: cilium_host)
+        via = sorted({lookup.dev for lookup in report.node_routes if lookup.dev and lookup.dev != peer.name})
+        if via:
+            steps.append(f"routed via {', '.join(via)}")
     steps += [f"{o.kind} {o.name} (mtu {o.mtu})" for o in overlays_on_path(report, eth0)]
     if report.uplink:
         steps.append(f"uplink {report.uplink.name} (mtu {report.uplink.mtu})")
@@ -97,6 +102,10 @@ def render_text(report: PodNetReport, width: int = 100) -> str:
     lines = [_pod_title(report), ""]
     lines += render_table(report, width)
     lines += ["", "Topology:"] + ["  " + line for line in render_topology(report, width - 2)]
+    if report.cni is not None and not report.pod.host_network:
+        said = f"  CNI: {describe(report.cni)}" + (f", from {'; '.join(report.cni.evidence)}" if report.cni.evidence
+                                                  else "")
+        lines += textwrap.wrap(said, width, subsequent_indent="    ", break_on_hyphens=False)
     lines += [f"  note: {note}" for note in report.notes]
     lines += [
         "",

@@ -54,6 +54,13 @@ STATUSES: dict[str, dict[str, dict[str, str]]] = {
     "podip-only": {"web": _all(localhost=F)},
     "localhost-only": {"web": _all(pod_ip=F)},
     "no-route": {"web": _all(routes=F)},
+    "kindnet": {"web": _all()},
+    "calico": {"web": _all()},
+    "cilium": {"web": _all()},
+    "aws-vpc": {"web": _all()},
+    "azure": {"web": _all()},
+    "calico-noroute": {"web": _all(pod_ip=F, routes=F)},  # one story: pod-ip's fix points at the route
+    "cilium-routemtu": {"web": _all(mtu=F)},
 }
 # per mode: (host link's bridge or "routed", pod interface, wire kind) for every wire
 WIRES: dict[str, list[tuple[str, str, str]]] = {
@@ -67,6 +74,13 @@ WIRES: dict[str, list[tuple[str, str, str]]] = {
     "podip-only": [("cni0", "eth0", "veth")],
     "localhost-only": [("cni0", "eth0", "veth")],
     "no-route": [("cni0", "eth0", "veth")],
+    "kindnet": [("routed", "eth0", "veth")],
+    "calico": [("routed", "eth0", "veth")],
+    "cilium": [("unbridged", "eth0", "veth")],  # no route per pod: the node reaches it via cilium_host
+    "aws-vpc": [("routed", "eth0", "veth")],
+    "azure": [("routed", "eth0", "veth")],
+    "calico-noroute": [("unbridged", "eth0", "veth")],
+    "cilium-routemtu": [("unbridged", "eth0", "veth")],
 }
 
 
@@ -158,7 +172,7 @@ def test_a_broken_mode_says_which_check_catches_it_and_the_fix(capsys: pytest.Ca
         clean(mode.prefix)
     out = capsys.readouterr().out
     assert "Broken on purpose: " in out and "Fix: bind 0.0.0.0:8080" in out
-    assert "ip -n podnet-lab-localhost-only-node link add" in out  # the commands it ran
+    assert "ip -n podnet-lab-localhost_only-node link add" in out  # the commands it ran
     assert "ECONNREFUSED, as expected" in out  # the connect from the node to the pod IP
     assert code == 1 and "caught by `pod-ip`: FAIL" in out
     assert _leftovers(mode.prefix) == []
