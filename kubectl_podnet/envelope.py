@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kubectl_podnet.connect_model import ConnectSide
 from kubectl_podnet.errors import AgentError, NodeError, NoPodProcess, UsageError
 from kubectl_podnet.model import PodNetReport
 from kubectl_podnet.serde import from_json
@@ -27,8 +28,7 @@ def parse_envelope(stdout: bytes | str, stderr: str, exit_code: int | None, wher
     return envelope
 
 
-def report_from(envelope: dict[str, Any], where: str, node: str | None) -> PodNetReport:
-    """The report in an envelope, or the agent's own error re-raised as ours."""
+def _raise_error(envelope: dict[str, Any], where: str, node: str | None) -> None:
     error = envelope.get("error")
     if isinstance(error, dict):
         message = str(error.get("message"))
@@ -38,9 +38,25 @@ def report_from(envelope: dict[str, Any], where: str, node: str | None) -> PodNe
             kind = NoPodProcess if error.get("kind") == "NoPodProcess" else NodeError
             raise kind(f"on node {node}: {message}" if node else message)
         raise AgentError(f"the agent in {where} failed: {message}")
+
+
+def report_from(envelope: dict[str, Any], where: str, node: str | None) -> PodNetReport:
+    """The report in an envelope, or the agent's own error re-raised as ours."""
+    _raise_error(envelope, where, node)
     if envelope.get("report") is None:
         raise AgentError(f"the agent in {where} returned no report (exit {envelope.get('exitCode')})")
     try:
         return from_json(PodNetReport, envelope["report"])
     except ValueError as exc:
         raise AgentError(f"the agent in {where} sent a report this plugin cannot read: {exc}") from exc
+
+
+def side_from(envelope: dict[str, Any], where: str, node: str | None) -> ConnectSide:
+    """One node's side of a connect in an envelope, or the agent's own error re-raised as ours."""
+    _raise_error(envelope, where, node)
+    if envelope.get("side") is None:
+        raise AgentError(f"the agent in {where} returned no connect facts (exit {envelope.get('exitCode')})")
+    try:
+        return from_json(ConnectSide, envelope["side"])
+    except ValueError as exc:
+        raise AgentError(f"the agent in {where} sent connect facts this plugin cannot read: {exc}") from exc

@@ -249,6 +249,7 @@ class RouteLookup:
     mtu: int | None = None  # the matched route's MTU metric, as the kernel's answer carries it
     matched: Route | None = None  # when the kernel answers only an error: the longest-prefix route of the dump
     peer_elsewhere: bool = False  # the out-device is a veth whose peer lives in another netns (a pod's)
+    source: str | None = None  # the source address the kernel would pick (RTA_PREFSRC)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from kubectl_podnet.errors import AgentError
 
 # The agent needs these; the CLI, cluster client, renderers and lab stay home.
 AGENT_PARTS = ("__init__.py", "errors.py", "model.py", "serde.py", "verdict.py", "checks.py", "checks_reach.py",
-               "checks_path.py", "cni.py", "report.py", "node")
+               "checks_path.py", "cni.py", "connect_model.py", "report.py", "node")
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 

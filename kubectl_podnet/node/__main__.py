@@ -60,6 +60,8 @@ def run(request_text: str) -> tuple[int, dict[str, object]]:
         return code, envelope(code, None, {"kind": UsageError.__name__, "message": f"bad agent request: {exc}"})
     if isinstance(data, dict) and "pods" in data:
         return run_map(data)
+    if isinstance(data, dict) and "connect" in data:
+        return run_connect_side(data["connect"])
     if not isinstance(data, list):
         return run_one(data)
     return run_batch(data)
@@ -117,6 +119,23 @@ def run_map(data: dict[str, object]) -> tuple[int, dict[str, object]]:
             return code, envelope(code, None, {"kind": type(exc).__name__, "message": exc.one_line()})
         code, result = run_batch(pods, host)
     return code, {**result, "hostView": to_json(view)}
+
+
+def run_connect_side(data: object) -> tuple[int, dict[str, object]]:
+    """One node's side of `connect A B` (node/connect.py): the facts, never a verdict (both sides make it)."""
+    from kubectl_podnet.connect_model import ConnectRequest
+    from kubectl_podnet.node.connect import run_connect
+
+    try:
+        try:
+            request = from_json(ConnectRequest, data)
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"bad connect request: {exc}") from exc
+        side = run_connect(request)
+    except PodnetError as exc:
+        code = int(exc.exit_status)
+        return code, envelope(code, None, {"kind": type(exc).__name__, "message": exc.one_line()})
+    return 0, {**envelope(0, None, None), "side": to_json(side)}
 
 
 def envelope(code: int, report: object, error: dict[str, str] | None) -> dict[str, object]:

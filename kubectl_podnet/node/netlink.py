@@ -63,19 +63,20 @@ def _load_rtnetlink() -> tuple[Any, Any]:
 MarshalRtnl, NetlinkError = _load_rtnetlink()
 
 
-def _messages() -> tuple[Any, Any, Any, Any]:
-    """The request classes: link, address, route and netns-id messages."""
+def _messages() -> tuple[Any, Any, Any, Any, Any]:
+    """The request classes: link, address, route, netns-id and neighbour messages."""
     return (importlib.import_module("pyroute2.netlink.rtnl.ifinfmsg").ifinfmsg,
             importlib.import_module("pyroute2.netlink.rtnl.ifaddrmsg").ifaddrmsg,
             importlib.import_module("pyroute2.netlink.rtnl.rtmsg").rtmsg,
-            importlib.import_module("pyroute2.netlink.rtnl.nsidmsg").nsidmsg)
+            importlib.import_module("pyroute2.netlink.rtnl.nsidmsg").nsidmsg,
+            importlib.import_module("pyroute2.netlink.rtnl.ndmsg").ndmsg)
 
 
-ifinfmsg, ifaddrmsg, rtmsg, nsidmsg = _messages()
+ifinfmsg, ifaddrmsg, rtmsg, nsidmsg, ndmsg = _messages()
 
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 0x1, 0x4, 0x300
 NLMSG_ERROR, NLMSG_DONE = 2, 3
-RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETNSID = 18, 22, 26, 90
+RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETNEIGH, RTM_GETNSID = 18, 22, 26, 30, 90
 RT_TABLE_MAIN = 254
 _HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, seq, pid
 _RECV_BUFFER = 1 << 20  # more than any one netlink message batch the kernel sends (a dump skb is <= 32 KiB)
@@ -141,12 +142,24 @@ class Rtnl:
     def get_link(self, index: int) -> list[Any]:
         return self.ask(ifinfmsg, RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, index=index)
 
-    def get_route(self, destination: str) -> list[Any]:
-        """`ip route get destination`: the kernel's lookup, not a reading of the table."""
+    def get_route(self, destination: str, source: str | None = None, iif: int | None = None) -> list[Any]:
+        """`ip route get destination [from source iif DEV]`: the kernel's lookup, not a reading of
+        the table. With `iif` the kernel routes it as a packet arriving on that device (an input
+        lookup: forwarding, rp_filter and the rules all apply), as `ip route get ... iif` does."""
         family = socket.AF_INET6 if ":" in destination else socket.AF_INET
+        attrs: list[tuple[str, Any]] = [("RTA_DST", destination)]
+        if source is not None:
+            attrs.append(("RTA_SRC", source))
+        if iif is not None:
+            attrs.append(("RTA_IIF", iif))
         return self.ask(rtmsg, RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK, family=family,
-                        dst_len=128 if family == socket.AF_INET6 else 32, table=RT_TABLE_MAIN,
-                        attrs=[("RTA_DST", destination)])
+                        dst_len=128 if family == socket.AF_INET6 else 32,
+                        src_len=(128 if family == socket.AF_INET6 else 32) if source else 0,
+                        table=RT_TABLE_MAIN, attrs=attrs)
+
+    def get_neighbours(self, family: int = socket.AF_INET) -> list[Any]:
+        """The neighbour table (`ip neigh`), or with AF_BRIDGE the bridge/vxlan FDB (`bridge fdb`)."""
+        return self.ask(ndmsg, RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP, family=family)
 
     def get_netnsid(self, fd: int) -> Any | None:
         answers = self.ask(nsidmsg, RTM_GETNSID, NLM_F_REQUEST, attrs=[("NETNSA_FD", fd)])
@@ -363,6 +376,24 @@ def route_lookup(host: HostNetns, destination: str, known: dict[int, NodeLink]) 
         found = host.link(oif)
         out = rtnl_path.parse_node_links([found]).get(oif) if found is not None else None
     return rtnl_path.parse_route_lookup(destination, answer, None, out)
+
+
+def lookup_in(ipr: Rtnl, links: dict[int, NodeLink], destination: str, source: str | None = None,
+              iif: int | None = None, routes: list[Route] | None = None) -> RouteLookup:
+    """`ip route get destination [from source iif DEV]` in the netns of `ipr`, whose links are
+    `links`; a refused lookup names the longest-prefix route of `routes` that refused it."""
+    try:
+        answer = ipr.get_route(destination, source, iif)[0]
+    except NetlinkError as exc:  # EXDEV: rp_filter; EHOSTUNREACH: no route or forwarding off; EINVAL: blackhole
+        failed = rtnl_path.parse_route_lookup(destination, None, errno.errorcode.get(exc.code, str(exc.code)), None)
+        return dataclasses.replace(failed, matched=rtnl_path.longest_match(destination, routes or []))
+    oif = rtnl_path.route_oif(answer)
+    return rtnl_path.parse_route_lookup(destination, answer, None, links.get(oif) if oif is not None else None)
+
+
+def read_neighbours(ipr: Rtnl, bridge: bool = False) -> list[Any]:
+    """The neighbour table of the netns of `ipr` (or its FDB: vxlan devices keep their remote VTEPs there)."""
+    return ipr.get_neighbours(socket.AF_BRIDGE if bridge else socket.AF_INET)
 
 
 def decode_dump(data: bytes) -> list[Any]:

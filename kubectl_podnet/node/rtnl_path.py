@@ -52,6 +52,7 @@ def parse_route_lookup(destination: str, answer: Message | None, error: str | No
         kind=out_link.kind if out_link is not None else None,
         gateway=answer.get("gateway"),
         mtu=route_metric(answer, "RTAX_MTU"),
+        source=answer.get("prefsrc"),
         peer_elsewhere=out_link is not None and out_link.kind == "veth" and out_link.link_netnsid is not None,
     )
 
