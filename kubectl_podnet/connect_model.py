@@ -195,3 +195,19 @@ class PodNetConnect(ReportHeader):
     hops: list[Hop]
     path: str
     verdict: Literal["pass", "fail"]
+
+
+EPHEMERAL = (42000, 60999)  # the one-off listener's port range: away from servers' usual ports
+
+
+def connect_requests(a: InspectRequest, b: InspectRequest, a_node_ip: str | None, b_node_ip: str | None,
+                     same_node: bool, port: int, timeout: float, real_port: int | None = None,
+                     family: int = 4) -> tuple[ConnectRequest, ConnectRequest]:
+    """The source's and the target's request for one connect. Pure."""
+    a_ip = next(ip for ip in a.pod_ips if (":" in ip) == (family == 6))
+    b_ip = next(ip for ip in b.pod_ips if (":" in ip) == (family == 6))
+    source = ConnectRequest(role="source", pod=a, peer_ip=b_ip, port=port, peer_node_ip=b_node_ip,
+                            same_node=same_node, real_port=real_port, timeout=timeout)
+    target = ConnectRequest(role="target", pod=b, peer_ip=a_ip, port=port, peer_node_ip=a_node_ip,
+                            same_node=same_node, timeout=timeout)
+    return source, target

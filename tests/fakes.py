@@ -68,6 +68,12 @@ class FakeCluster:
     def iter_pods(self, namespace: str | None, label_selector: str, node: str | None = None) -> Iterator[Obj]:
         return iter(self.list_pods(namespace, label_selector, node))
 
+    def list_objects(self, kind: str, namespace: str | None) -> list[Obj]:
+        if kind in self.forbidden_kinds:
+            raise ClusterError(f"list {kind}: forbidden")
+        return [copy.deepcopy(o) for (k, ns, _), o in sorted(self.objects.items(), key=lambda item: str(item[0]))
+                if k == kind and ns == namespace]
+
     def read(self, kind: str, namespace: str | None, name: str) -> Obj | None:
         self.reads.append(kind)
         if kind in self.forbidden_kinds:

@@ -12,7 +12,7 @@ import sys
 import typer
 
 from kubectl_podnet import __version__
-from kubectl_podnet.cli import agent_cmd, completion_cmd, inspect_cmd, lab_cmd, node_cmd
+from kubectl_podnet.cli import agent_cmd, completion_cmd, connect_cmd, inspect_cmd, lab_cmd, node_cmd
 from kubectl_podnet.errors import ExitStatus, PodnetError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("inspect")(inspect_cmd.inspect)
+app.command("connect")(connect_cmd.connect)
 app.add_typer(agent_cmd.app, name="agent")
 app.add_typer(node_cmd.app, name="node")
 app.add_typer(lab_cmd.app, name="lab")

@@ -39,6 +39,8 @@ _PATHS = {
     "DaemonSet": "/apis/apps/v1/namespaces/{namespace}/daemonsets",
     "Pod": "/api/v1/namespaces/{namespace}/pods",
     "Event": "/api/v1/namespaces/{namespace}/events",
+    "Node": "/api/v1/nodes",
+    "NetworkPolicy": "/apis/networking.k8s.io/v1/namespaces/{namespace}/networkpolicies",
 }
 
 
@@ -255,6 +257,10 @@ class KubeCluster:
         selector = f"involvedObject.kind={involved_kind},involvedObject.name={involved_name},reason={reason}"
         found = self._request("GET", self._path("Event", namespace), f"events of {involved_kind} {involved_name}",
                               [("fieldSelector", selector)]) or {}
+        return list(found.get("items") or [])
+
+    def list_objects(self, kind: str, namespace: str | None) -> list[Obj]:
+        found = self._request("GET", self._path(kind, namespace), f"list {kind} in {namespace}") or {}
         return list(found.get("items") or [])
 
     def read(self, kind: str, namespace: str | None, name: str) -> Obj | None:

@@ -188,7 +188,10 @@ def inspect_rbac_objects(namespace: str = DEFAULT_NAMESPACE, group: str = INSPEC
         "kind": "ClusterRole",
         "metadata": {"name": f"{INSPECT_ROLE}-pods", "labels": dict(PART_OF)},
         # read the pod to inspect (its uid, node, containers, IPs); -l lists them
-        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}],
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]},
+                  # connect: each node's InternalIP, and the NetworkPolicies that select A or B
+                  {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]},
+                  {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": ["list"]}],
     }
     subjects = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}]
     binding: Obj = {

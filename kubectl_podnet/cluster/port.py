@@ -38,6 +38,8 @@ class ClusterPort(Protocol):
 
     def read(self, kind: str, namespace: str | None, name: str) -> Obj | None: ...
 
+    def list_objects(self, kind: str, namespace: str | None) -> list[Obj]: ...  # e.g. NetworkPolicy of a namespace
+
     def create(self, obj: Obj) -> Obj: ...  # the stored object; AlreadyExists on 409
 
     def replace(self, obj: Obj) -> Obj: ...  # obj carries the resourceVersion read; Conflict on 409

@@ -1,8 +1,9 @@
 """`connect A B` in the lab: each side's agent run inside its own lab node's netns, in parallel,
 exactly as the DaemonSet would run it on each node; the hops judged as the client judges them.
 
-The cluster client (cluster/connect.py) and the lab share the request builder and the
-judgement; only the way an agent is reached differs.
+The cluster client (cluster/connect.py) and the lab share the request builder
+(`connect_model.connect_requests`) and the judgement (`hops.py`); only the way an agent is
+reached differs.
 """
 
 from __future__ import annotations
@@ -11,28 +12,12 @@ import json
 import random
 from concurrent.futures import ThreadPoolExecutor
 
-from kubectl_podnet.connect_model import ConnectRequest, PodNetConnect
+from kubectl_podnet.connect_model import EPHEMERAL, ConnectRequest, PodNetConnect, connect_requests
 from kubectl_podnet.envelope import parse_envelope, side_from
 from kubectl_podnet.hops import build_connect
 from kubectl_podnet.lab.world import run_agent
 from kubectl_podnet.model import InspectRequest
 from kubectl_podnet.serde import to_json
-
-EPHEMERAL = (42000, 60999)  # the one-off listener's port range: away from servers' usual ports
-
-
-def connect_requests(a: InspectRequest, b: InspectRequest, a_node_ip: str | None, b_node_ip: str | None,
-                     same_node: bool, port: int, timeout: float, real_port: int | None = None,
-                     family: int = 4) -> tuple[ConnectRequest, ConnectRequest]:
-    """The source's and the target's request for one connect. Pure."""
-    a_ip = next(ip for ip in a.pod_ips if (":" in ip) == (family == 6))
-    b_ip = next(ip for ip in b.pod_ips if (":" in ip) == (family == 6))
-    source = ConnectRequest(role="source", pod=a, peer_ip=b_ip, port=port, peer_node_ip=b_node_ip,
-                            same_node=same_node, real_port=real_port, timeout=timeout)
-    target = ConnectRequest(role="target", pod=b, peer_ip=a_ip, port=port, peer_node_ip=a_node_ip,
-                            same_node=same_node, timeout=timeout)
-    return source, target
-
 
 def connect_in_lab(a_netns: str, a: InspectRequest, b_netns: str, b: InspectRequest, a_node_ip: str | None = None,
                    b_node_ip: str | None = None, timeout: float = 3.0, real_port: int | None = None,

@@ -50,7 +50,7 @@ def test_the_answer_is_one_candidate_per_line_with_a_tab_description_then_the_di
 
 def test_verbs_come_from_the_app_with_their_help_and_hidden_ones_stay_hidden() -> None:
     answer = complete(ROOT, [""], Recorder())
-    assert values(answer) == ["agent", "completion", "inspect", "lab", "node", "version"]
+    assert values(answer) == ["agent", "completion", "connect", "inspect", "lab", "node", "version"]
     assert "__complete" not in values(answer)
     assert dict(answer.candidates)["inspect"].startswith("Prove the pod-network model")
     assert answer.directive == NO_FILE_COMP
