@@ -119,7 +119,7 @@ def plugin_argv() -> list[str]:
 
 
 # the verbs that create agent pods take --agent-image; the others refuse it
-_TAKES_IMAGE = {("inspect",), ("agent", "install"), ("node", "map")}
+_TAKES_IMAGE = {("inspect",), ("connect",), ("agent", "install"), ("node", "map")}
 
 
 @dataclass
