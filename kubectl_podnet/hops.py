@@ -19,11 +19,14 @@ B's node uplink and never on B's veth. The hop ids are stable (CI keys on them):
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from kubectl_podnet import __version__
 from kubectl_podnet.checks_path import lookup_text
 from kubectl_podnet.cni import family_of
 from kubectl_podnet.connect_model import CONNECT_KIND, ConnectSide, Dial, Hop, PodNetConnect, PolicyRef
 from kubectl_podnet.model import API_VERSION, Generator, Status
+from kubectl_podnet.serde import to_json
 from kubectl_podnet.verdict import primary_interface, worst
 
 HOP_IDS = ("a-egress", "a-forward", "overlay", "b-deliver", "connection", "mtu", "port", "policy")
@@ -68,7 +71,7 @@ def egress_hop(a: ConnectSide, b_ip: str) -> Hop:
         return Hop("a-egress", node, "fail", f"{text}: its next hop {hop} does not answer ARP "
                    f"({a.gateway_neighbour})", evidence, "the host end of the veth answers for the gateway (an "
                    "address on the bridge, proxy ARP, or a fixed neighbour entry): check it on the node")
-    neighbour = f", next hop {a.gateway_neighbour}" if a.gateway_neighbour else ""
+    neighbour = f", next hop {lookup.gateway or b_ip} {a.gateway_neighbour}" if a.gateway_neighbour else ""
     return Hop("a-egress", node, "pass", f"{text} from {lookup.source or a_ip}{neighbour}", evidence)
 
 
@@ -89,7 +92,7 @@ def forward_hop(a: ConnectSide, b: ConnectSide, b_ip: str, same_node: bool) -> H
         return Hop("a-forward", node, "skip", "hostNetwork pod: its packets leave the node's own netns, not forwarded")
     lookup, sysctls = a.node_lookup, a.sysctls
     evidence: dict[str, object] = {"lookup": lookup_text(lookup) if lookup else None, "iif": a.iif,
-                                   "sysctls": sysctls, "firewall": a.firewall.errors}
+                                   "sysctls": to_json(sysctls), "firewall": a.firewall.errors}
     peer = primary_interface(a.report.interfaces)
     bridge = peer.peer.master if peer and peer.peer else None
     b_peer = primary_interface(b.report.interfaces)
@@ -128,14 +131,15 @@ def forward_hop(a: ConnectSide, b: ConnectSide, b_ip: str, same_node: bool) -> H
                f"{lookup_text(lookup)}", evidence)
 
 
-def overlay_hop(a: ConnectSide, b: ConnectSide, b_node_ip: str | None, same_node: bool, connected: bool) -> Hop:
+def overlay_hop(a: ConnectSide, b: ConnectSide, b_node_ip: str | None, same_node: bool, connected: bool,
+                stopped_at: Hop | None = None) -> Hop:
     node = _node(a)
     if same_node:
         return Hop("overlay", node, "skip", "same node: no tunnel or route between nodes")
     lookup, tunnel = a.node_lookup, a.tunnel
     captured = {c.what: c for c in b.captures}
     arrived = captured.get("encapsulated")
-    evidence: dict[str, object] = {"tunnel": tunnel, "nodeIp": b_node_ip,
+    evidence: dict[str, object] = {"tunnel": to_json(tunnel), "nodeIp": b_node_ip,
                                    "captures": [f"{c.device} ({c.what}): {c.packets}" for c in b.captures]}
     dropped_at_b = _dropped_by(b, ("INPUT",))
     if tunnel is not None:
@@ -160,6 +164,9 @@ def overlay_hop(a: ConnectSide, b: ConnectSide, b_node_ip: str | None, same_node
         text = f"routed via {lookup.gateway} dev {lookup.dev}"
     else:
         text = f"via {lookup.dev}" if lookup is not None and lookup.dev else "no route between the nodes was read"
+    if not connected and stopped_at is not None:  # they never got this far: no capture can judge the tunnel
+        return Hop("overlay", node, "skip", f"{text}; not reached: the packets stop at {stopped_at.id} on "
+                   f"{stopped_at.node}", evidence)
     if not connected:
         if arrived is not None and arrived.packets == 0:
             return Hop("overlay", node, "fail", f"{text}: the packets left {node} and never reached {_node(b)}'s "
@@ -170,8 +177,8 @@ def overlay_hop(a: ConnectSide, b: ConnectSide, b_node_ip: str | None, same_node
             return Hop("overlay", _node(b), "fail", f"{text}: the packets reached {_node(b)}"
                        f"{f' ({arrived.packets} on {arrived.device})' if arrived else ''} and were dropped there: "
                        f"{dropped_at_b}", evidence, f"allow the tunnel's port in {_node(b)}'s INPUT chain")
-    return Hop("overlay", node, "pass", text + (f"; {arrived.packets} arrived on {_node(b)}'s {arrived.device}"
-                                                if arrived and arrived.packets else ""), evidence)
+    return Hop("overlay", node, "pass", text + (f"; {arrived.packets} of its packets arrived on {_node(b)}'s "
+                                                f"{arrived.device}" if arrived and arrived.packets else ""), evidence)
 
 
 def deliver_hop(a: ConnectSide, b: ConnectSide, same_node: bool, connected: bool) -> Hop:
@@ -186,7 +193,7 @@ def deliver_hop(a: ConnectSide, b: ConnectSide, same_node: bool, connected: bool
     expected += list(family_of(b.report.cni).delivery)
     inner = next((c for c in b.captures if c.what == "inner"), None)
     evidence: dict[str, object] = {"lookup": lookup_text(lookup) if lookup else None, "iif": b.iif,
-                                   "expected": expected, "sysctls": b.sysctls}
+                                   "expected": expected, "sysctls": to_json(b.sysctls)}
     if lookup is None:
         return Hop("b-deliver", node, "warn", f"{node}'s lookup for B was not made", evidence)
     if lookup.error or lookup.dev not in expected:
@@ -210,7 +217,7 @@ def connection_hop(a: ConnectSide, b: ConnectSide, a_ip: str | None, b_ip: str) 
     node = _node(b)
     accepted = b.accepted
     dial = a.dials[0] if a.dials else None
-    evidence: dict[str, object] = {"dial": dial, "accepted": accepted}
+    evidence: dict[str, object] = {"dial": to_json(dial), "accepted": to_json(accepted)}
     if accepted is None or not accepted.listening:
         why = accepted.error if accepted else "no answer"
         return Hop("connection", node, "fail", f"the one-off listener could not open in B's netns ({why})", evidence)
@@ -237,8 +244,9 @@ def connection_hop(a: ConnectSide, b: ConnectSide, a_ip: str | None, b_ip: str) 
 def mtu_hop(a: ConnectSide, b: ConnectSide, connected: bool) -> Hop:
     node = _node(a)
     sent = {probe.size: probe.error for probe in a.mtu_sent}
+    shown = {str(size): error or "sent" for size, error in sent.items()}
     arrived = set(b.accepted.udp_sizes if b.accepted else [])
-    evidence: dict[str, object] = {"sent": sent, "arrived": sorted(arrived), "uplinks": [a.uplink_mtu, b.uplink_mtu],
+    evidence: dict[str, object] = {"sent": shown, "arrived": sorted(arrived), "uplinks": [a.uplink_mtu, b.uplink_mtu],
                                    "tunnel": a.tunnel.mtu if a.tunnel else None}
     if not connected or not sent:
         return Hop("mtu", node, "skip", "no connection to probe the MTU over", evidence)
@@ -263,7 +271,7 @@ def port_hop(a: ConnectSide, b: ConnectSide) -> Hop | None:
         return Hop("port", _node(b), "pass", f"B's own listener answers at {real.target}:{real.port}")
     why = "nothing listens there" if real.error == "ECONNREFUSED" else "no answer"
     return Hop("port", _node(b), "fail", f"{real.target}:{real.port}: {real.error} ({why})",
-               {"dial": real}, "see `kubectl podnet inspect` on B: pod-ip says whether that port is bound to the pod IP")
+               {"dial": to_json(real)}, "see `kubectl podnet inspect` on B: pod-ip says whether that port is bound to the pod IP")
 
 
 def policy_hop(policies: list[PolicyRef], connected: bool) -> Hop:
@@ -282,14 +290,20 @@ def judge(a: ConnectSide, b: ConnectSide, b_node_ip: str | None, same_node: bool
     b_ip = _ip(b, family) or ""
     a_ip = _ip(a, family)
     connected = bool(a.dials and a.dials[0].ok)
-    hops = [egress_hop(a, b_ip), forward_hop(a, b, b_ip, same_node),
-            overlay_hop(a, b, b_node_ip, same_node, connected), deliver_hop(a, b, same_node, connected),
-            connection_hop(a, b, a_ip, b_ip), mtu_hop(a, b, connected)]
+    first = [egress_hop(a, b_ip), forward_hop(a, b, b_ip, same_node)]
+    stopped = next((hop for hop in first if hop.status == "fail"), None)
+    path = first + [overlay_hop(a, b, b_node_ip, same_node, connected, stopped), deliver_hop(a, b, same_node, connected)]
+    ends = [connection_hop(a, b, a_ip, b_ip), mtu_hop(a, b, connected)]
     port = port_hop(a, b)
     if port is not None:
-        hops.append(port)
-    hops.append(policy_hop(policies, connected))
-    return hops
+        ends.append(port)
+    # one story: a dial that failed because the path broke says where, instead of a bare timeout
+    broken = next((hop for hop in path if hop.status == "fail"), None)
+    if broken is not None:
+        ends = [replace(hop, detail=f"{hop.detail}: the path breaks at {broken.id} on {broken.node} (above)")
+                if hop.status == "fail" and hop.id in ("connection", "port") and not connected else hop
+                for hop in ends]
+    return path + ends + [policy_hop(policies, connected)]
 
 
 def verdict_of(hops: list[Hop]) -> Status:
@@ -319,7 +333,9 @@ def path_line(a: ConnectSide, b: ConnectSide, hops: list[Hop], same_node: bool) 
     if tunnel is not None:
         vni = f" (vni {tunnel.vni})" if tunnel.vni is not None else ""
         port = f"=udp {tunnel.port}=>" if tunnel.port else "=>"
-        pieces.append(f"{tunnel.name}{vni} {port}{marks['overlay']} {_node(b)} {b.iif or 'eth0'}")
+        b_uplink = b.report.uplink.name if b.report.uplink else "eth0"
+        arrives = f" -> {b.iif}" if b.iif and b.iif != b_uplink else ""
+        pieces.append(f"{tunnel.name}{vni} {port}{marks['overlay']} {_node(b)} {b_uplink}{arrives}")
     else:
         via = a.node_lookup.dev if a.node_lookup and a.node_lookup.dev else "uplink"
         pieces.append(f"{via} =>{marks['overlay']} {_node(b)}")
