@@ -150,11 +150,10 @@ def tunnel_in(view: NodeView) -> tuple[str, int] | None:
 
 def _pod_fd(facts: NodeFacts) -> int:
     """An fd on the pod's netns again (inspect closed its own), checked by inode."""
-    inode = facts.sandbox.netns_inode
-    candidates = [(facts.sandbox.netns_path, inode)] if facts.sandbox.netns_path and inode else []
-    candidates += [(f"/proc/{pid}/ns/net", c.netns_inode) for c in facts.containers for pid in c.pids
-                   if c.netns_inode == inode and inode is not None]
-    fd = open_pod_netns([(path, int(node)) for path, node in candidates if node is not None])
+    inode = facts.sandbox.netns_inode if not facts.pod.host_network else facts.node_netns_inode
+    paths = [facts.sandbox.netns_path] if facts.sandbox.netns_path else []
+    paths += [f"/proc/{pid}/ns/net" for c in facts.containers for pid in c.pids if c.netns_inode == inode]
+    fd = open_pod_netns([(path, inode) for path in paths]) if inode is not None else None
     if fd is None:
         raise NoPodProcess(f"every process of pod {facts.pod.uid} exited during the connect",
                            hint="was the pod deleted or restarted meanwhile?")
@@ -371,8 +370,8 @@ def serve_once(pod_ip: str, port: int, deadline: float, watches: list[_Watch], p
     live = [w for w in watches if w.sock is not None]
     try:
         while (left := deadline - time.monotonic()) > 0:
-            readable = select.select([tcp, udp, *(w.sock for w in live), *([conn] if conn else [])], [], [],
-                                     min(left, 0.2))[0]
+            waiting = [tcp, udp, *(w.sock for w in live if w.sock is not None), *([conn] if conn else [])]
+            readable = select.select(waiting, [], [], min(left, 0.2))[0]
             for watch in live:
                 if watch.sock in readable:
                     _count(watch, pod_ip, port, peer_node_ip)
