@@ -300,7 +300,7 @@ def judge(a: ConnectSide, b: ConnectSide, b_node_ip: str | None, same_node: bool
     # one story: a dial that failed because the path broke says where, instead of a bare timeout
     broken = next((hop for hop in path if hop.status == "fail"), None)
     if broken is not None:
-        ends = [replace(hop, detail=f"{hop.detail}: the path breaks at {broken.id} on {broken.node} (above)")
+        ends = [replace(hop, detail=f"{hop.detail}: the path breaks at {broken.id} on {broken.node} (above)", fix=None)
                 if hop.status == "fail" and hop.id in ("connection", "port") and not connected else hop
                 for hop in ends]
     return path + ends + [policy_hop(policies, connected)]

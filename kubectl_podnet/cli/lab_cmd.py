@@ -37,15 +37,16 @@ def lab(
     from kubectl_podnet.cli.map_output import emit_map
     from kubectl_podnet.cli.output import terminal_width
     from kubectl_podnet.lab.modes import find_mode, mode_list
-    from kubectl_podnet.lab.session import build_mode, map_lab, prove
-    from kubectl_podnet.lab.world import clean
+    from kubectl_podnet.lab.session import build_mode, clean_mode, map_lab, prove
 
     if mode_name == "list":
         sys.stdout.write(mode_list())
         raise typer.Exit(0)
     mode = find_mode(mode_name)
-    clean(mode.prefix)  # a previous --keep run of this mode: start from nothing
+    clean_mode(mode)  # a previous --keep run of this mode: start from nothing
     log = sys.stdout if output is MapFormat.text else sys.stderr
+    if mode.two_nodes:
+        _two_nodes(mode, keep, output, show_commands, log)
     node = build_mode(mode)
     kept = False
     try:
@@ -64,6 +65,53 @@ def lab(
         if not kept:  # also after a failure under --keep: a half-built lab is no use
             node.teardown()
     raise typer.Exit(int(status))
+
+
+def _two_nodes(mode: LabMode, keep: bool, output: MapFormat, show_commands: bool, log: TextIO) -> None:
+    """A two-node mode: build both nodes and the overlay, break it if that is the mode, `connect`."""
+    import textwrap
+
+    from kubectl_podnet.cli.output import terminal_width
+    from kubectl_podnet.lab.session import build_overlay
+    from kubectl_podnet.render.connect import connect_commands, render_connect
+    from kubectl_podnet.render.structured import render_json_doc, render_yaml_doc
+    from kubectl_podnet.serde import to_json
+
+    if output not in (MapFormat.text, MapFormat.json, MapFormat.yaml):
+        from kubectl_podnet.errors import UsageError
+
+        raise UsageError(f"a two-node mode prints a connect report: -o text, json or yaml, not {output.value}")
+    lab = build_overlay(mode)
+    kept = False
+    width = terminal_width()
+    try:
+        log.write(f"Lab mode {mode.name}: {mode.summary}\n\nBuilt (the commands you would type):\n")
+        log.write("".join(f"  {' '.join(argv)}\n" for node in lab.nodes for argv in node.commands))
+        log.write("".join(f"  {' '.join(argv)}\n" for argv in lab.commands) + "\n")
+        report = lab.connect()
+        if output is MapFormat.json:
+            sys.stdout.write(render_json_doc(to_json(report)))
+        elif output is MapFormat.yaml:
+            sys.stdout.write(render_yaml_doc(to_json(report)))
+        else:
+            log.write(render_connect(report, width))
+            if show_commands:
+                log.write("\nBy hand:\n" + "".join(f"  {line}\n" for line in connect_commands(report)))
+        if mode.broken and mode.fix is not None:
+            hop = next((h for h in report.hops if h.id == mode.caught_by), None)
+            caught = f"caught by hop `{mode.caught_by}`: {hop.status.upper() if hop else 'not reported'}"
+            log.write("\n" + textwrap.fill(f"Broken on purpose: {caught}.", width, subsequent_indent="  ") + "\n")
+            log.write(textwrap.fill(f"Fix: {mode.fix(lab.nodes[0].plan)}", width, subsequent_indent="  ",
+                                    break_on_hyphens=False) + "\n")
+        if keep:
+            log.write(f"\nKept. Try:\n  ip netns exec {lab.nodes[0].plan.pods[0].netns} ping -c 1 "
+                      f"{lab.nodes[1].plan.pods[0].ipv4}\n  bridge -n {lab.node_netns(0)} fdb show dev flannel.1\n"
+                      f"Remove with: kubectl podnet lab clean --mode {mode.name}\n")
+            kept = True
+    finally:
+        if not kept:
+            lab.teardown()
+    raise typer.Exit(1 if report.verdict == "fail" else 0)
 
 
 def _built(mode: LabMode, node: LabNode, log: TextIO) -> None:
@@ -119,8 +167,9 @@ def clean_cmd(
 ) -> None:
     """Remove every netns, link, cgroup and process kept labs left."""
     from kubectl_podnet.lab.modes import MODES, PREFIX, find_mode
+    from kubectl_podnet.lab.session import clean_mode
     from kubectl_podnet.lab.world import clean
 
-    prefixes = [find_mode(mode_name).prefix] if mode_name else [mode.prefix for mode in MODES] + [PREFIX]
-    removed = [line for prefix in prefixes for line in clean(prefix)]
+    modes = [find_mode(mode_name)] if mode_name else list(MODES)
+    removed = [line for mode in modes for line in clean_mode(mode)] + ([] if mode_name else clean(PREFIX))
     typer.echo("\n".join(removed) if removed else "nothing to clean")

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kubectl_podnet.errors import UsageError
+from kubectl_podnet.lab import overlay
+from kubectl_podnet.lab.overlay import OverlayLab
 from kubectl_podnet.lab.spec import (
     BRIDGE_V4,
     CILIUM_ROUTER,
@@ -54,6 +56,10 @@ class LabMode:
     fix: Callable[[LabPlan], str] | None = None
     try_commands: Callable[[LabPlan], list[str]] = field(default=lambda plan: [])
     cni_config: tuple[str, str] | None = None  # the node's CNI config file (name, JSON), as the CNI installs it
+    # two nodes over flannel's vxlan (lab/overlay.py), proven by `connect` instead of a node map;
+    # `caught_by` is then the hop that fails, and `overlay_breaks` the commands that break it
+    two_nodes: bool = False
+    overlay_breaks: Callable[[OverlayLab], list[Command]] = lambda lab: []
 
     @property
     def prefix(self) -> str:
@@ -179,6 +185,23 @@ MODES: tuple[LabMode, ...] = (
             caught_by="mtu",
             fix=lambda plan: "let Cilium write the pod's routes again (restart the Cilium agent, recreate the pod); "
             f"by hand: ip -n {_pod_netns(plan)} route replace default via {CILIUM_ROUTER} dev eth0 mtu 1450"),
+    LabMode("two-nodes", "two nodes over flannel's vxlan, a pod on each: `connect` proves pod to pod across "
+            "nodes with no NAT", lambda: [], two_nodes=True),
+    LabMode("pod-nat", "broken: the first node masquerades pod-to-pod traffic, so B sees the node, not A",
+            lambda: [], two_nodes=True, overlay_breaks=overlay.pod_nat, caught_by="connection",
+            fix=lambda plan: "exclude the cluster CIDR from MASQUERADE (kube-proxy --cluster-cidr, the CNI's ipMasq): "
+            "iptables -t nat -D POSTROUTING -s 10.244.0.0/24 -d 10.244.1.0/24 -j MASQUERADE on the first node"),
+    LabMode("overlay-blocked", "broken: the second node drops vxlan's UDP 8472, so nothing crosses the overlay",
+            lambda: [], two_nodes=True, overlay_breaks=overlay.overlay_blocked, caught_by="overlay",
+            fix=lambda plan: "allow UDP 8472 between the nodes: iptables -D INPUT -p udp --dport 8472 -j DROP on the "
+            "second node (in a cloud: the security group)"),
+    LabMode("overlay-mtu", "broken: the second node's underlay MTU 1400 cannot carry the pods' 1450 plus vxlan's 50",
+            lambda: [], two_nodes=True, overlay_breaks=overlay.overlay_mtu, caught_by="mtu",
+            fix=lambda plan: "raise the underlay MTU back to 1500, or give the pods 1350 (the CNI's MTU) and "
+            "recreate them"),
+    LabMode("no-forward", "broken: the first node stops forwarding (net.ipv4.ip_forward=0): its pods reach no "
+            "other node", lambda: [], two_nodes=True, overlay_breaks=overlay.no_forward, caught_by="a-forward",
+            fix=lambda plan: "sysctl -w net.ipv4.ip_forward=1 on the node, and persist it in /etc/sysctl.d"),
     LabMode("no-route", "broken: the pod's default route deleted, so it reaches nothing off its subnet",
             _one(),
             breaks=lambda plan: [["ip", "-n", _pod_netns(plan), "route", "del", "default"]],

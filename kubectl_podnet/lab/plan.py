@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from kubectl_podnet.lab.spec import (
     AWS_MTU,
-    BRIDGE_V4,
     BRIDGE_V6,
     CALICO_BLOCK,
     CALICO_REMOTE_BLOCK,
@@ -20,7 +19,6 @@ from kubectl_podnet.lab.spec import (
     CILIUM_ROUTER,
     LINK_LOCAL_GATEWAY,
     NODE_GATEWAY,
-    NODE_IP,
     PTP_GATEWAY,
     LabPlan,
     PodPlan,
@@ -50,7 +48,7 @@ def cni_node_commands(plan: LabPlan) -> list[Command]:
         commands += [
             ["ip", "-n", node, "route", "add", "blackhole", CALICO_BLOCK, "proto", "80"],
             ["ip", "-n", node, "link", "add", "vxlan.calico", "type", "vxlan", "id", "4096", "dstport", "4789",
-             "local", NODE_IP, "dev", "eth0"],
+             "local", plan.node_ip, "dev", "eth0"],
             ["ip", "-n", node, "link", "set", "vxlan.calico", "mtu", str(CALICO_VXLAN_MTU), "up"],
             ["ip", "-n", node, "route", "add", CALICO_REMOTE_BLOCK, "via", remote_vtep, "dev", "vxlan.calico",
              "onlink"],
@@ -86,14 +84,14 @@ def cni_node_commands(plan: LabPlan) -> list[Command]:
 
 def node_commands(plan: LabPlan) -> list[Command]:
     node = plan.node_netns
-    bridge_v4 = f"{BRIDGE_V4[0]}/{BRIDGE_V4[1]}"
+    bridge_v4 = f"{plan.bridge_v4[0]}/{plan.bridge_v4[1]}"
     bridge_v6 = f"{BRIDGE_V6[0]}/{BRIDGE_V6[1]}"
     return [
         ["ip", "netns", "add", node],
         ["ip", "-n", node, "link", "set", "lo", "up"],
         # the node's own uplink, so a hostNetwork pod has a node address to share
         ["ip", "-n", node, "link", "add", "eth0", "type", "veth", "peer", "name", "uplink0"],
-        ["ip", "-n", node, "addr", "add", f"{NODE_IP}/24", "dev", "eth0"],
+        ["ip", "-n", node, "addr", "add", f"{plan.node_ip}/24", "dev", "eth0"],
         ["ip", "-n", node, "link", "set", "eth0", "up"],
         ["ip", "-n", node, "link", "set", "uplink0", "up"],
         ["ip", "-n", node, "route", "add", "default", "via", NODE_GATEWAY, "dev", "eth0"],
@@ -127,7 +125,7 @@ def pod_commands(plan: LabPlan, pod: PodPlan) -> list[Command]:
     if pod.spec.network == "bridge":
         commands += [
             ["ip", "-n", node, "link", "set", veth, "master", "cni0", "up"],
-            ["ip", "-n", ns, "route", "add", "default", "via", BRIDGE_V4[0]],
+            ["ip", "-n", ns, "route", "add", "default", "via", plan.bridge_v4[0]],
         ]
         if pod.ipv6:  # as the bridge plugin with isGateway does for each family
             commands.append(["ip", "-n", ns, "-6", "route", "add", "default", "via", BRIDGE_V6[0]])

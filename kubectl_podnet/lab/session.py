@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from kubectl_podnet.envelope import parse_envelope
 from kubectl_podnet.lab.modes import Connect, LabMode
 from kubectl_podnet.lab.spec import inspect_request
-from kubectl_podnet.lab.world import LabNode, run_agent
+from kubectl_podnet.lab.overlay import OverlayLab, clean_overlay
+from kubectl_podnet.lab.world import LabNode, clean, run_agent
 from kubectl_podnet.node.procfs import NETNS_DIR
 from kubectl_podnet.model import NodeMapRequest, PodNetNodeMap
 from kubectl_podnet.node.nsenter import enter_netns
@@ -51,6 +52,23 @@ def build_mode(mode: LabMode, prefix: str | None = None) -> LabNode:
         node.teardown()
         raise
     return node
+
+
+def build_overlay(mode: LabMode, prefix: str | None = None) -> OverlayLab:
+    """A two-node mode's lab, built and broken as the mode says; the caller tears it down (or keeps it)."""
+    lab = OverlayLab(prefix or mode.prefix)
+    lab.build()
+    try:
+        lab.run_commands(mode.overlay_breaks(lab))
+    except BaseException:
+        lab.teardown()
+        raise
+    return lab
+
+
+def clean_mode(mode: LabMode) -> list[str]:
+    """Everything a kept run of this mode left (a two-node mode has two nodes' labs)."""
+    return clean_overlay(mode.prefix) if mode.two_nodes else clean(mode.prefix)
 
 
 def map_lab(node: LabNode) -> PodNetNodeMap:

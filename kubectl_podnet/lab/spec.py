@@ -92,10 +92,24 @@ class PodPlan:
 class LabPlan:
     prefix: str
     pods: list[PodPlan] = field(default_factory=list)
+    node_index: int = 0  # the second node of a two-node lab is 1: its own node IP and pod CIDR
 
     @property
     def node_netns(self) -> str:
         return f"{self.prefix}-node"
+
+    @property
+    def node_ip(self) -> str:
+        return node_ip(self.node_index)
+
+    @property
+    def bridge_v4(self) -> tuple[str, int]:
+        """cni0's address: the node's pod CIDR's first address (flannel's 10.244.N.1/24 per node)."""
+        return (f"10.244.{self.node_index}.1", 24) if self.node_index else BRIDGE_V4
+
+
+def node_ip(index: int) -> str:
+    return NODE_IP if index == 0 else f"10.89.0.{2 + index}"
 
 
 def _hex_id(*parts: str) -> str:
@@ -117,13 +131,13 @@ def host_mac(pod: PodPlan) -> str:
     return "02:" + ":".join(digits[i:i + 2] for i in range(0, 10, 2))
 
 
-def plan_lab(prefix: str, pods: list[PodSpec]) -> LabPlan:
+def plan_lab(prefix: str, pods: list[PodSpec], node_index: int = 0) -> LabPlan:
     placed = []
     for index, spec in enumerate(pods):
         uid = str(uuid.uuid4())
         host = spec.network == "host"
         if host:
-            ipv4, ipv6, prefixlen = NODE_IP, None, 24
+            ipv4, ipv6, prefixlen = node_ip(node_index), None, 24
         elif spec.network == "ptp":
             ipv4, ipv6, prefixlen = f"10.244.1.{10 + index}", None, 24
         elif spec.network == "calico":
@@ -135,7 +149,7 @@ def plan_lab(prefix: str, pods: list[PodSpec]) -> LabPlan:
         elif spec.network == "azure":  # pods take addresses of the node's own VNet subnet
             ipv4, ipv6, prefixlen = f"10.89.0.{150 + index}", None, 24
         else:
-            ipv4, prefixlen = f"10.244.0.{10 + index}", BRIDGE_V4[1]
+            ipv4, prefixlen = f"10.244.{node_index}.{10 + index}", BRIDGE_V4[1]
             ipv6 = f"fd00:10:244::{10 + index:x}" if spec.ipv6 else None
         placed.append(
             PodPlan(
@@ -151,7 +165,7 @@ def plan_lab(prefix: str, pods: list[PodSpec]) -> LabPlan:
                 prefixlen=prefixlen,
             )
         )
-    return LabPlan(prefix=prefix, pods=placed)
+    return LabPlan(prefix=prefix, pods=placed, node_index=node_index)
 
 
 def cgroup_path(prefix: str, pod: PodPlan, container_id: str) -> str:

@@ -109,12 +109,13 @@ class LabNode:
     `cni_config`: the CNI config file the node's runtime would read, (name, JSON text), written
     to the lab node's own config directory (empty without one)."""
 
-    def __init__(self, prefix: str, pods: list[PodSpec], cni_config: tuple[str, str] | None = None) -> None:
+    def __init__(self, prefix: str, pods: list[PodSpec], cni_config: tuple[str, str] | None = None,
+                 node_index: int = 0) -> None:
         if os.geteuid() != 0:
             raise UsageError("the lab needs root (it creates network namespaces and cgroups)")
         if shutil.which("ip") is None:
             raise UsageError("the lab needs iproute2's `ip` command (apt-get install iproute2)")
-        self.plan: LabPlan = plan_lab(prefix, pods)
+        self.plan: LabPlan = plan_lab(prefix, pods, node_index)
         self.state = LabState.load(prefix)
         self.processes: list[subprocess.Popen[bytes]] = []
         self.commands: list[list[str]] = []

@@ -172,7 +172,7 @@ def dial(address: str, port: int, deadline: float, keep: bool = False) -> tuple[
     while True:
         attempts += 1
         sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.settimeout(max(0.05, min(1.0, deadline - time.monotonic())))
+        sock.settimeout(max(0.05, min(0.3, deadline - time.monotonic())))  # a lost first SYN: a new one soon
         try:
             sock.connect((address, port))
         except OSError as exc:

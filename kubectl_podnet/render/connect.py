@@ -31,8 +31,7 @@ def render_connect(report: PodNetConnect, width: int = 100) -> str:
                      f"{wrapped[0]}")
         lines += [indent + rest for rest in wrapped[1:]]
         if hop.fix and hop.status in ("fail", "warn"):
-            lines += textwrap.wrap(f"fix: {hop.fix}", detail_width, initial_indent=indent, subsequent_indent=indent,
-                                   break_on_hyphens=False)
+            lines += [indent + line for line in textwrap.wrap(f"fix: {hop.fix}", detail_width, break_on_hyphens=False)]
     lines += ["", "Path:"] + textwrap.wrap(report.path, width - 2, initial_indent="  ", subsequent_indent="    ",
                                            break_on_hyphens=False)
     counts = {s: sum(1 for h in report.hops if h.status == s) for s in _STATUS}
