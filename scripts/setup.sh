@@ -8,10 +8,11 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "setup: run as root (the lab and the privileged tests create netns and cgroups)" >&2
   exit 2
 fi
-# iproute2 for the lab; bash, zsh and fish drive the completion scripts in the unit tests;
+# iproute2 for the lab (and iptables: the two-node modes break it, `connect` reads it); bash, zsh and fish drive
+# the completion scripts in the unit tests;
 # graphviz renders `node map -o dot` to SVG in them
 missing=()
-for tool in ip:iproute2 zsh:zsh fish:fish dot:graphviz; do
+for tool in ip:iproute2 zsh:zsh fish:fish dot:graphviz iptables:iptables; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
