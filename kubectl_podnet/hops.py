@@ -106,6 +106,9 @@ def forward_hop(a: ConnectSide, b: ConnectSide, b_ip: str, same_node: bool) -> H
     if lookup is None:
         return Hop("a-forward", node, "warn", "the node's lookup for A's packet was not made (no host veth)", evidence)
     forward_off = [dev for dev, value in (sysctls.forwarding.items() if sysctls else []) if value == 0]
+    if lookup.type == "local":  # B's address is the node's own (a hostNetwork B): delivered, not forwarded
+        return Hop("a-forward", node, "pass", f"{node} delivers it to itself: {lookup_text(lookup)} (B uses the "
+                   "node's netns)", evidence)
     if sysctls and sysctls.ip_forward == 0:
         return Hop("a-forward", node, "fail", f"{node} does not forward: net.ipv4.ip_forward=0, so A's packets to "
                    f"{b_ip} stop at the node ({lookup_text(lookup)})", evidence,
@@ -228,8 +231,11 @@ def connection_hop(a: ConnectSide, b: ConnectSide, a_ip: str | None, b_ip: str) 
         return Hop("connection", node, "fail", f"A could not connect to {b_ip}:{dial.port if dial else '?'} "
                    f"({error}, {dial.attempts if dial else 0} attempts){where}", evidence)
     nat = []
-    if accepted.peer and a_ip and accepted.peer != a_ip:
-        nat.append(f"B saw the connection from {accepted.peer}, not A's pod IP {a_ip} (SNAT)")
+    # no SNAT: B saw exactly the address A sent from (a pod's is its pod IP: a-egress checks that;
+    # a hostNetwork A sends from whichever node address its route picks)
+    sent_from = dial.local or a_ip
+    if accepted.peer and sent_from and accepted.peer != sent_from:
+        nat.append(f"B saw the connection from {accepted.peer}, not {sent_from}, the address A sent from (SNAT)")
     if accepted.local and accepted.local != b_ip:
         nat.append(f"A reached {accepted.local}, not B's pod IP {b_ip} (DNAT)")
     if nat:
@@ -237,7 +243,8 @@ def connection_hop(a: ConnectSide, b: ConnectSide, a_ip: str | None, b_ip: str) 
         return Hop("connection", node, "fail", "; ".join(nat) + (f": {', '.join(rules)}" if rules else ""), evidence,
                    "pod-to-pod traffic must not be masqueraded: exclude the cluster CIDR from MASQUERADE "
                    "(kube-proxy --cluster-cidr, the CNI's ipMasq or natOutgoing setting)")
-    return Hop("connection", node, "pass", f"connected in {dial.millis:.0f} ms; B saw {accepted.peer} = A's pod IP "
+    who = "A's pod IP" if not a.report.pod.host_network else "the node address A (hostNetwork) sent from"
+    return Hop("connection", node, "pass", f"connected in {dial.millis:.0f} ms; B saw {accepted.peer} = {who} "
                f"(no SNAT), A reached {accepted.local} = B's pod IP (no DNAT)", evidence)
 
 
@@ -315,8 +322,11 @@ def path_line(a: ConnectSide, b: ConnectSide, hops: list[Hop], same_node: bool) 
     marks = {h.id: {"pass": "", "skip": "", "warn": " (!)", "fail": " [X]"}[h.status] for h in hops}
     a_eth = primary_interface(a.report.interfaces)
     b_eth = primary_interface(b.report.interfaces)
-    pieces = [f"{_name(a)} {a_eth.name if a_eth else 'eth0'}{marks['a-egress']}"]
-    if a_eth and a_eth.peer and a_eth.peer.name:
+    if a.report.pod.host_network:
+        pieces = [f"{_name(a)} (the node's netns){marks['a-egress']}"]
+    else:
+        pieces = [f"{_name(a)} {a_eth.name if a_eth else 'eth0'}{marks['a-egress']}"]
+    if a_eth and a_eth.peer and a_eth.peer.name and not a.report.pod.host_network:
         pieces.append(a_eth.peer.name)
         if a_eth.peer.master:
             pieces.append(a_eth.peer.master)
@@ -326,7 +336,10 @@ def path_line(a: ConnectSide, b: ConnectSide, hops: list[Hop], same_node: bool) 
         if b_eth.peer.master:
             b_pieces.append(b_eth.peer.master)
         b_pieces.append(b_eth.peer.name)
-    b_end = f"{_name(b)} {b_eth.name if b_eth else 'eth0'}{marks['connection']}"
+    b_end = (f"{_name(b)} (the node's netns){marks['connection']}" if b.report.pod.host_network
+             else f"{_name(b)} {b_eth.name if b_eth else 'eth0'}{marks['connection']}")
+    if b.report.pod.host_network:
+        b_pieces = []
     if same_node:
         return " -> ".join(dict.fromkeys(pieces + b_pieces)) + " -> " + b_end
     tunnel = a.tunnel

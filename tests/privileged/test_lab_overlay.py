@@ -112,3 +112,26 @@ def test_build_overlay_tears_down_what_a_failed_break_left() -> None:
     with pytest.raises(Exception):
         build_overlay(broken, prefix)
     assert _netns(prefix) == []
+
+
+def test_a_host_network_end_skips_its_own_hops_and_still_proves_no_nat() -> None:
+    from kubectl_podnet.lab.connect import connect_in_lab
+    from kubectl_podnet.lab.spec import ContainerSpec, PodSpec, inspect_request
+    from kubectl_podnet.lab.world import LabNode
+
+    node = LabNode(f"{TEST_PREFIX}{secrets.token_hex(3)}", [
+        PodSpec("a", (ContainerSpec("web", listen=("0.0.0.0:8080",)),)),
+        PodSpec("h", (ContainerSpec("agent", listen=("0.0.0.0:18080",)),), network="host")])
+    node.build()
+    try:
+        netns, (pod, host) = node.plan.node_netns, node.plan.pods
+        to_host = connect_in_lab(netns, inspect_request(node.plan, pod), netns, inspect_request(node.plan, host))
+        hops = {h.id: h for h in to_host.hops}
+        assert to_host.verdict == "pass" and "delivers it to itself" in hops["a-forward"].detail
+        from_host = connect_in_lab(netns, inspect_request(node.plan, host), netns, inspect_request(node.plan, pod))
+        hops = {h.id: h for h in from_host.hops}
+        assert from_host.verdict == "pass"
+        assert hops["a-egress"].status == hops["a-forward"].status == "skip"
+        assert "hostNetwork" in hops["a-egress"].detail and "(no SNAT)" in hops["connection"].detail
+    finally:
+        node.teardown()
