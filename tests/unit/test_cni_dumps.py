@@ -70,7 +70,8 @@ def lookup(mode: str) -> RouteLookup:
                                                                                       node_routes(mode))})
     (answer,) = dump(f"cni-{mode}.routeget.answer")
     links = rtnl_path.parse_node_links(dump(f"cni-{mode}.node.links"))
-    return rtnl_path.parse_route_lookup(META[mode]["podIp"], answer, None, links.get(rtnl_path.route_oif(answer)))
+    oif = rtnl_path.route_oif(answer)
+    return rtnl_path.parse_route_lookup(META[mode]["podIp"], answer, None, links.get(oif) if oif is not None else None)
 
 
 def facts(mode: str) -> NodeFacts:
