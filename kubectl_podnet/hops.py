@@ -281,8 +281,11 @@ def port_hop(a: ConnectSide, b: ConnectSide) -> Hop | None:
                {"dial": to_json(real)}, "see `kubectl podnet inspect` on B: pod-ip says whether that port is bound to the pod IP")
 
 
-def policy_hop(policies: list[PolicyRef], connected: bool) -> Hop:
+def policy_hop(policies: list[PolicyRef], connected: bool, unknown: bool = False) -> Hop:
     listed = [f"{p.namespace}/{p.name} ({p.direction} of {p.selects.upper()})" for p in policies]
+    if unknown:
+        return Hop("policy", None, "skip", "the NetworkPolicies could not be listed (RBAC: networkpolicies list; "
+                   "`kubectl podnet agent rbac` grants it)" + (f"; seen: {', '.join(listed)}" if listed else ""))
     if not policies:
         return Hop("policy", None, "pass", "no NetworkPolicy selects A (egress) or B (ingress)")
     if connected:
@@ -292,7 +295,7 @@ def policy_hop(policies: list[PolicyRef], connected: bool) -> Hop:
 
 
 def judge(a: ConnectSide, b: ConnectSide, b_node_ip: str | None, same_node: bool,
-          policies: list[PolicyRef]) -> list[Hop]:
+          policies: list[PolicyRef], policies_unknown: bool = False) -> list[Hop]:
     family = 6 if any(":" in ip for ip in b.report.pod.pod_ips[:1]) else 4
     b_ip = _ip(b, family) or ""
     a_ip = _ip(a, family)
@@ -310,7 +313,7 @@ def judge(a: ConnectSide, b: ConnectSide, b_node_ip: str | None, same_node: bool
         ends = [replace(hop, detail=f"{hop.detail}: the path breaks at {broken.id} on {broken.node} (above)", fix=None)
                 if hop.status == "fail" and hop.id in ("connection", "port") and not connected else hop
                 for hop in ends]
-    return path + ends + [policy_hop(policies, connected)]
+    return path + ends + [policy_hop(policies, connected, policies_unknown)]
 
 
 def verdict_of(hops: list[Hop]) -> Status:
@@ -357,9 +360,9 @@ def path_line(a: ConnectSide, b: ConnectSide, hops: list[Hop], same_node: bool) 
 
 
 def build_connect(a: ConnectSide, b: ConnectSide, a_node_ip: str | None, b_node_ip: str | None, same_node: bool,
-                  policies: list[PolicyRef]) -> PodNetConnect:
+                  policies: list[PolicyRef], policies_unknown: bool = False) -> PodNetConnect:
     """Both sides' facts and their hops, as one `PodNetConnect` document."""
-    hops = judge(a, b, b_node_ip, same_node, policies)
+    hops = judge(a, b, b_node_ip, same_node, policies, policies_unknown)
     return PodNetConnect(
         api_version=API_VERSION, kind=CONNECT_KIND, generator=Generator("kubectl-podnet", __version__),
         source=a, target=b, source_node_ip=a_node_ip, target_node_ip=b_node_ip, same_node=same_node,

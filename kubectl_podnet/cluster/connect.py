@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from kubectl_podnet.cluster.agent import AgentManager, AgentPod, Progress
 from kubectl_podnet.cluster.inspect import exec_agent
@@ -74,6 +76,17 @@ def selecting_policies(policies: list[Obj], pod: Obj, direction: str, which: str
     return found
 
 
+def _optional(read: Callable[..., Any], kind: str, namespace: str | None, name: str | None,
+              progress: Progress) -> Any:
+    """A read that `connect` can do without: a user whose RBAC lacks it still gets the hops (an
+    older `agent rbac` has no nodes get or networkpolicies list); what it costs is said."""
+    try:
+        return read(kind, namespace, name) if name is not None else read(kind, namespace)
+    except ClusterError as exc:
+        progress(f"note: {exc.one_line()}: connect goes on without it")
+        return None
+
+
 def _pod_for_connect(cluster: ClusterPort, namespace: str, name: str) -> Obj:
     pod = cluster.read_pod(namespace, name)
     if not (pod.get("spec") or {}).get("nodeName"):
@@ -92,14 +105,18 @@ def connect_pods(cluster: ClusterPort, agents: AgentManager, source: tuple[str, 
     a_pod, b_pod = _pod_for_connect(cluster, *source), _pod_for_connect(cluster, *target)
     a_req, b_req = inspect_request(a_pod), inspect_request(b_pod)
     a_node, b_node = a_pod["spec"]["nodeName"], b_pod["spec"]["nodeName"]
-    a_ip, b_ip = internal_ip(cluster.read("Node", None, a_node)), internal_ip(cluster.read("Node", None, b_node))
+    a_ip, b_ip = internal_ip(_optional(cluster.read, "Node", None, a_node, progress)), \
+        internal_ip(_optional(cluster.read, "Node", None, b_node, progress))
     same_node = a_node == b_node
     families = {4 if ":" not in ip else 6 for ip in a_req.pod_ips} & {4 if ":" not in ip else 6 for ip in b_req.pod_ips}
     if not families:
         raise UsageError("the two pods share no IP family: nothing to connect over")
     family = 4 if 4 in families else 6
-    policies = selecting_policies(cluster.list_objects("NetworkPolicy", source[0]), a_pod, "egress", "a") + \
-        selecting_policies(cluster.list_objects("NetworkPolicy", target[0]), b_pod, "ingress", "b")
+    a_policies = _optional(cluster.list_objects, "NetworkPolicy", source[0], None, progress)
+    b_policies = _optional(cluster.list_objects, "NetworkPolicy", target[0], None, progress)
+    policies = selecting_policies(a_policies or [], a_pod, "egress", "a") + \
+        selecting_policies(b_policies or [], b_pod, "ingress", "b")
+    unknown = a_policies is None or b_policies is None
     with ThreadPoolExecutor(max_workers=2) as pool:
         agent_a, agent_b = pool.submit(agents.ensure_on, a_node, exec_timeout, install), \
             pool.submit(agents.ensure_on, b_node, exec_timeout, install)
@@ -123,4 +140,4 @@ def connect_pods(cluster: ClusterPort, agents: AgentManager, source: tuple[str, 
         if attempt == 0 and b_side.accepted is not None and b_side.accepted.error == "EADDRINUSE":
             continue
         break
-    return build_connect(a_side, b_side, a_ip, b_ip, same_node, policies)
+    return build_connect(a_side, b_side, a_ip, b_ip, same_node, policies, policies_unknown=unknown)

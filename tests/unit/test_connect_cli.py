@@ -47,3 +47,15 @@ def test_bad_input_is_one_line_and_its_exit_code(fake: FakeCluster, capsys: pyte
     fake.add_pod(_pod("v6", ["fd00::5"]))
     assert main([*argv, "-q"]) == code
     assert capsys.readouterr().err == f"kubectl-podnet: error: {line}\n"
+
+
+def test_a_user_who_may_not_read_nodes_or_policies_still_gets_the_hops_said(
+        fake: FakeCluster, capsys: pytest.CaptureFixture[str]) -> None:
+    from kubectl_podnet.cluster.connect import _optional
+
+    fake.forbidden_kinds = {"Node", "NetworkPolicy"}
+    said: list[str] = []
+    assert _optional(fake.read, "Node", None, "node-1", said.append) is None
+    assert _optional(fake.list_objects, "NetworkPolicy", "default", None, said.append) is None
+    assert said == ["note: Node node-1: forbidden: connect goes on without it",
+                    "note: list NetworkPolicy: forbidden: connect goes on without it"]

@@ -201,3 +201,10 @@ def test_network_policies_select_by_labels_and_expressions_per_direction() -> No
 def test_sysctls_without_br_netfilter_round_trip() -> None:
     value = Sysctls(ip_forward=1, forwarding={"all": 1}, rp_filter={"all": 2})
     assert from_json(Sysctls, to_json(value)) == value
+
+
+def test_policies_that_could_not_be_listed_are_a_skip_that_says_why() -> None:
+    report, a, b = _healthy()
+    hops = build_connect(a, b, report.source_node_ip, report.target_node_ip, False, [], policies_unknown=True).hops
+    policy = next(h for h in hops if h.id == "policy")
+    assert policy.status == "skip" and "networkpolicies list" in policy.detail
