@@ -184,6 +184,17 @@ class PolicyRef:
     selects: str  # "a" or "b"
 
 
+@dataclass(frozen=True)
+class NodeRef:
+    """What the API says of a node, to cross-check the kernel's answers with."""
+
+    name: str
+    internal_ip: str | None = None
+    pod_cidrs: list[str] = field(default_factory=list)  # spec.podCIDRs
+    vtep_mac: str | None = None  # flannel's backend-data annotation: its flannel.1 MAC
+    public_ip: str | None = None  # flannel's public-ip annotation: the address other nodes' FDBs name
+
+
 @dataclass(frozen=True, kw_only=True)
 class PodNetConnect(ReportHeader):
     source: ConnectSide
@@ -191,6 +202,7 @@ class PodNetConnect(ReportHeader):
     source_node_ip: str | None
     target_node_ip: str | None
     same_node: bool
+    target_node: NodeRef | None = None  # the API's view of B's node (None: not read)
     policies: list[PolicyRef]
     hops: list[Hop]
     path: str

@@ -19,12 +19,13 @@ B's node uplink and never on B's veth. The hop ids are stable (CI keys on them):
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import replace
 
 from kubectl_podnet import __version__
 from kubectl_podnet.checks_path import lookup_text
 from kubectl_podnet.cni import family_of
-from kubectl_podnet.connect_model import CONNECT_KIND, ConnectSide, Dial, Hop, PodNetConnect, PolicyRef
+from kubectl_podnet.connect_model import CONNECT_KIND, ConnectSide, Dial, Hop, NodeRef, PodNetConnect, PolicyRef
 from kubectl_podnet.model import API_VERSION, Generator, Status
 from kubectl_podnet.serde import to_json
 from kubectl_podnet.verdict import primary_interface, worst
@@ -134,8 +135,18 @@ def forward_hop(a: ConnectSide, b: ConnectSide, b_ip: str, same_node: bool) -> H
                f"{lookup_text(lookup)}", evidence)
 
 
+def _outside_pod_cidr(b: ConnectSide, api: NodeRef | None) -> str | None:
+    """B's pod IP outside every podCIDR the API gives B's node: routes to that node miss it."""
+    if api is None or not api.pod_cidrs:
+        return None
+    ips = [ipaddress.ip_address(ip) for ip in b.report.pod.pod_ips]
+    cidrs = [ipaddress.ip_network(cidr, strict=False) for cidr in api.pod_cidrs]
+    outside = [str(ip) for ip in ips if not any(ip.version == c.version and ip in c for c in cidrs)]
+    return ", ".join(outside) if outside else None
+
+
 def overlay_hop(a: ConnectSide, b: ConnectSide, b_node_ip: str | None, same_node: bool, connected: bool,
-                stopped_at: Hop | None = None) -> Hop:
+                stopped_at: Hop | None = None, api: NodeRef | None = None) -> Hop:
     node = _node(a)
     if same_node:
         return Hop("overlay", node, "skip", "same node: no tunnel or route between nodes")
@@ -145,15 +156,26 @@ def overlay_hop(a: ConnectSide, b: ConnectSide, b_node_ip: str | None, same_node
     evidence: dict[str, object] = {"tunnel": to_json(tunnel), "nodeIp": b_node_ip,
                                    "captures": [f"{c.device} ({c.what}): {c.packets}" for c in b.captures]}
     dropped_at_b = _dropped_by(b, ("INPUT",))
+    if api is not None:
+        evidence["api"] = to_json(api)
+    outside = _outside_pod_cidr(b, api)
     if tunnel is not None:
         where = f"{tunnel.kind} {tunnel.name}" + (f" (vni {tunnel.vni}, port {tunnel.port})" if tunnel.vni else "")
-        if tunnel.remotes and b_node_ip and b_node_ip not in tunnel.remotes:
+        vtep = api.public_ip if api and api.public_ip else b_node_ip
+        if api and api.vtep_mac and tunnel.gateway_mac and tunnel.gateway_mac != api.vtep_mac:
+            return Hop("overlay", node, "fail", f"{where}: the next hop {tunnel.gateway}'s neighbour entry is "
+                       f"{tunnel.gateway_mac}, but {_node(b)}'s flannel VtepMAC (its backend-data annotation) is "
+                       f"{api.vtep_mac}: a stale neighbour entry", evidence,
+                       f"restart kube-flannel on {node} so it rewrites its neighbour and FDB entries, or by hand: ip "
+                       f"neigh replace {tunnel.gateway} lladdr {api.vtep_mac} dev {tunnel.name} nud permanent")
+        if tunnel.remotes and vtep and vtep not in tunnel.remotes:
+            said = "flannel public-ip" if api and api.public_ip else "InternalIP"
             return Hop("overlay", node, "fail", f"{where}: the FDB sends {tunnel.gateway_mac} (next hop "
-                       f"{tunnel.gateway}) to {', '.join(tunnel.remotes)}, but {_node(b)}'s InternalIP is "
-                       f"{b_node_ip}: a stale VTEP entry", evidence,
+                       f"{tunnel.gateway}) to {', '.join(tunnel.remotes)}, but {_node(b)}'s {said} is "
+                       f"{vtep}: a stale VTEP entry", evidence,
                        f"restart the CNI agent on {node} so it rewrites its FDB (flannel: kube-flannel; Calico: "
                        f"calico-node), or by hand: bridge fdb replace {tunnel.gateway_mac} dev {tunnel.name} dst "
-                       f"{b_node_ip}")
+                       f"{vtep}")
         to = f"-> {', '.join(tunnel.remotes)}" if tunnel.remotes else "(no FDB entry: the CNI's eBPF or a learning " \
             "device picks the remote)"
         text = f"{where} {to}"
@@ -180,6 +202,9 @@ def overlay_hop(a: ConnectSide, b: ConnectSide, b_node_ip: str | None, same_node
             return Hop("overlay", _node(b), "fail", f"{text}: the packets reached {_node(b)}"
                        f"{f' ({arrived.packets} on {arrived.device})' if arrived else ''} and were dropped there: "
                        f"{dropped_at_b}", evidence, f"allow the tunnel's port in {_node(b)}'s INPUT chain")
+    if outside:
+        return Hop("overlay", node, "warn", f"{text}; B's IP {outside} is outside {_node(b)}'s podCIDR "
+                   f"{', '.join(api.pod_cidrs if api else [])}: routes to that node's pods may miss it", evidence)
     return Hop("overlay", node, "pass", text + (f"; {arrived.packets} of its packets arrived on {_node(b)}'s "
                                                 f"{arrived.device}" if arrived and arrived.packets else ""), evidence)
 
@@ -295,14 +320,15 @@ def policy_hop(policies: list[PolicyRef], connected: bool, unknown: bool = False
 
 
 def judge(a: ConnectSide, b: ConnectSide, b_node_ip: str | None, same_node: bool,
-          policies: list[PolicyRef], policies_unknown: bool = False) -> list[Hop]:
+          policies: list[PolicyRef], policies_unknown: bool = False, api: NodeRef | None = None) -> list[Hop]:
     family = 6 if any(":" in ip for ip in b.report.pod.pod_ips[:1]) else 4
     b_ip = _ip(b, family) or ""
     a_ip = _ip(a, family)
     connected = bool(a.dials and a.dials[0].ok)
     first = [egress_hop(a, b_ip), forward_hop(a, b, b_ip, same_node)]
     stopped = next((hop for hop in first if hop.status == "fail"), None)
-    path = first + [overlay_hop(a, b, b_node_ip, same_node, connected, stopped), deliver_hop(a, b, same_node, connected)]
+    path = first + [overlay_hop(a, b, b_node_ip, same_node, connected, stopped, api),
+                    deliver_hop(a, b, same_node, connected)]
     ends = [connection_hop(a, b, a_ip, b_ip), mtu_hop(a, b, connected)]
     port = port_hop(a, b)
     if port is not None:
@@ -360,12 +386,14 @@ def path_line(a: ConnectSide, b: ConnectSide, hops: list[Hop], same_node: bool) 
 
 
 def build_connect(a: ConnectSide, b: ConnectSide, a_node_ip: str | None, b_node_ip: str | None, same_node: bool,
-                  policies: list[PolicyRef], policies_unknown: bool = False) -> PodNetConnect:
+                  policies: list[PolicyRef], policies_unknown: bool = False,
+                  target_node: NodeRef | None = None) -> PodNetConnect:
     """Both sides' facts and their hops, as one `PodNetConnect` document."""
-    hops = judge(a, b, b_node_ip, same_node, policies, policies_unknown)
+    hops = judge(a, b, b_node_ip, same_node, policies, policies_unknown, target_node)
     return PodNetConnect(
         api_version=API_VERSION, kind=CONNECT_KIND, generator=Generator("kubectl-podnet", __version__),
         source=a, target=b, source_node_ip=a_node_ip, target_node_ip=b_node_ip, same_node=same_node,
+        target_node=target_node,
         policies=policies, hops=hops, path=path_line(a, b, hops, same_node),
         verdict="fail" if verdict_of(hops) == "fail" else "pass",
     )

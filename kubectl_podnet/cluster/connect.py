@@ -25,6 +25,7 @@ from kubectl_podnet.connect_model import (
     EPHEMERAL,
     ConnectRequest,
     ConnectSide,
+    NodeRef,
     PodNetConnect,
     PolicyRef,
     connect_requests,
@@ -33,6 +34,22 @@ from kubectl_podnet.envelope import side_from
 from kubectl_podnet.errors import ClusterError, UsageError
 from kubectl_podnet.hops import build_connect
 from kubectl_podnet.serde import to_json
+
+
+def node_ref(name: str, node: Obj | None) -> NodeRef:
+    """What the API says of a node that the path can be checked against: its InternalIP, its
+    podCIDRs, and flannel's annotations (the VTEP MAC and address other nodes' FDBs must name). Pure."""
+    meta, spec = (node or {}).get("metadata") or {}, (node or {}).get("spec") or {}
+    notes = meta.get("annotations") or {}
+    try:
+        backend = json.loads(notes.get("flannel.alpha.coreos.com/backend-data") or "{}")
+    except ValueError:
+        backend = {}
+    cidrs = spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else [])
+    mac = backend.get("VtepMAC") if isinstance(backend, dict) else None
+    return NodeRef(name=name, internal_ip=internal_ip(node), pod_cidrs=[str(c) for c in cidrs],
+                   vtep_mac=str(mac) if mac else None,
+                   public_ip=notes.get("flannel.alpha.coreos.com/public-ip") or None)
 
 
 def internal_ip(node: Obj | None) -> str | None:
@@ -105,8 +122,9 @@ def connect_pods(cluster: ClusterPort, agents: AgentManager, source: tuple[str, 
     a_pod, b_pod = _pod_for_connect(cluster, *source), _pod_for_connect(cluster, *target)
     a_req, b_req = inspect_request(a_pod), inspect_request(b_pod)
     a_node, b_node = a_pod["spec"]["nodeName"], b_pod["spec"]["nodeName"]
-    a_ip, b_ip = internal_ip(_optional(cluster.read, "Node", None, a_node, progress)), \
-        internal_ip(_optional(cluster.read, "Node", None, b_node, progress))
+    a_ref = node_ref(a_node, _optional(cluster.read, "Node", None, a_node, progress))
+    b_ref = node_ref(b_node, _optional(cluster.read, "Node", None, b_node, progress))
+    a_ip, b_ip = a_ref.internal_ip, b_ref.internal_ip
     same_node = a_node == b_node
     families = {4 if ":" not in ip else 6 for ip in a_req.pod_ips} & {4 if ":" not in ip else 6 for ip in b_req.pod_ips}
     if not families:
@@ -140,4 +158,5 @@ def connect_pods(cluster: ClusterPort, agents: AgentManager, source: tuple[str, 
         if attempt == 0 and b_side.accepted is not None and b_side.accepted.error == "EADDRINUSE":
             continue
         break
-    return build_connect(a_side, b_side, a_ip, b_ip, same_node, policies, policies_unknown=unknown)
+    return build_connect(a_side, b_side, a_ip, b_ip, same_node, policies, policies_unknown=unknown,
+                         target_node=b_ref)

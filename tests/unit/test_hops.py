@@ -13,8 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_podnet.cluster.connect import internal_ip, selecting_policies
-from kubectl_podnet.connect_model import Accepted, Capture, ConnectSide, Dial, PodNetConnect, PolicyRef, Sysctls
+from kubectl_podnet.cluster.connect import internal_ip, node_ref, selecting_policies
+from kubectl_podnet.connect_model import (
+    Accepted,
+    Capture,
+    ConnectSide,
+    Dial,
+    Hop,
+    NodeRef,
+    PodNetConnect,
+    PolicyRef,
+    Sysctls,
+)
 from kubectl_podnet.hops import HOP_IDS, build_connect, judge
 from kubectl_podnet.model import RouteLookup
 from kubectl_podnet.serde import from_json, to_json
@@ -208,3 +218,48 @@ def test_policies_that_could_not_be_listed_are_a_skip_that_says_why() -> None:
     hops = build_connect(a, b, report.source_node_ip, report.target_node_ip, False, [], policies_unknown=True).hops
     policy = next(h for h in hops if h.id == "policy")
     assert policy.status == "skip" and "networkpolicies list" in policy.detail
+
+
+# ---- the API's view of B's node: flannel's annotations and the podCIDR ---------------------
+
+def _api(**changes: object) -> NodeRef:
+    report = recorded("across")
+    assert report.source.tunnel is not None
+    base = NodeRef(B, report.target_node_ip, ["10.244.1.0/24"], report.source.tunnel.gateway_mac,
+                   report.target_node_ip)
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def _overlay(api: NodeRef) -> Hop:
+    report, a, b = _healthy()
+    return next(h for h in judge(a, b, report.target_node_ip, False, [], api=api) if h.id == "overlay")
+
+
+def test_the_api_agreeing_with_the_kernel_passes_the_overlay() -> None:
+    assert _overlay(_api()).status == "pass"
+
+
+def test_a_neighbour_mac_that_is_not_bs_flannel_vtep_mac_is_stale() -> None:
+    hop = _overlay(_api(vtep_mac="0a:0b:0c:0d:0e:0f"))
+    assert hop.status == "fail" and "flannel VtepMAC" in hop.detail and "0a:0b:0c:0d:0e:0f" in (hop.fix or "")
+
+
+def test_flannels_public_ip_is_the_address_the_fdb_must_name() -> None:
+    hop = _overlay(_api(public_ip="192.0.2.77"))
+    assert hop.status == "fail" and "flannel public-ip is 192.0.2.77" in hop.detail
+
+
+def test_bs_ip_outside_its_nodes_pod_cidr_warns() -> None:
+    hop = _overlay(_api(pod_cidrs=["10.244.9.0/24"]))
+    assert hop.status == "warn" and "outside" in hop.detail
+
+
+def test_node_ref_reads_internal_ip_pod_cidrs_and_flannels_annotations() -> None:
+    node = {"metadata": {"annotations": {
+        "flannel.alpha.coreos.com/backend-data": '{"VNI":1,"VtepMAC":"16:2e:5a:00:aa:01"}',
+        "flannel.alpha.coreos.com/public-ip": "172.18.0.2"}},
+        "spec": {"podCIDR": "10.244.1.0/24", "podCIDRs": ["10.244.1.0/24"]},
+        "status": {"addresses": [{"type": "InternalIP", "address": "172.18.0.2"}]}}
+    assert node_ref("w2", node) == NodeRef("w2", "172.18.0.2", ["10.244.1.0/24"], "16:2e:5a:00:aa:01", "172.18.0.2")
+    assert node_ref("w3", {"metadata": {"annotations": {"flannel.alpha.coreos.com/backend-data": "{"}}}) == \
+        NodeRef("w3")
