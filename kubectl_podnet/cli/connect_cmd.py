@@ -43,7 +43,7 @@ def connect(
     from kubectl_podnet.cluster.agent import AgentManager
     from kubectl_podnet.cluster.connect import connect_pods
     from kubectl_podnet.errors import UsageError
-    from kubectl_podnet.render.connect import connect_commands, render_connect
+    from kubectl_podnet.render.connect_report import connect_commands, render_connect
     from kubectl_podnet.render.structured import render_json_doc, render_yaml_doc
     from kubectl_podnet.serde import to_json
 

@@ -73,7 +73,7 @@ def _two_nodes(mode: LabMode, keep: bool, output: MapFormat, show_commands: bool
 
     from kubectl_podnet.cli.output import terminal_width
     from kubectl_podnet.lab.session import build_overlay
-    from kubectl_podnet.render.connect import connect_commands, render_connect
+    from kubectl_podnet.render.connect_report import connect_commands, render_connect
     from kubectl_podnet.render.structured import render_json_doc, render_yaml_doc
     from kubectl_podnet.serde import to_json
 

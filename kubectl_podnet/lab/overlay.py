@@ -21,7 +21,7 @@ import shutil
 
 from kubectl_podnet.connect_model import PodNetConnect
 from kubectl_podnet.errors import UsageError
-from kubectl_podnet.lab.connect import connect_in_lab
+from kubectl_podnet.lab.lab_connect import connect_in_lab
 from kubectl_podnet.lab.spec import ContainerSpec, PodSpec, inspect_request, node_ip
 from kubectl_podnet.lab.world import LabNode, clean, run
 

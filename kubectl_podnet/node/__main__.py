@@ -122,9 +122,9 @@ def run_map(data: dict[str, object]) -> tuple[int, dict[str, object]]:
 
 
 def run_connect_side(data: object) -> tuple[int, dict[str, object]]:
-    """One node's side of `connect A B` (node/connect.py): the facts, never a verdict (both sides make it)."""
+    """One node's side of `connect A B` (node/connect_side.py): the facts, never a verdict (both sides make it)."""
     from kubectl_podnet.connect_model import ConnectRequest
-    from kubectl_podnet.node.connect import run_connect
+    from kubectl_podnet.node.connect_side import run_connect
 
     try:
         try:

@@ -115,7 +115,7 @@ def test_build_overlay_tears_down_what_a_failed_break_left() -> None:
 
 
 def test_a_host_network_end_skips_its_own_hops_and_still_proves_no_nat() -> None:
-    from kubectl_podnet.lab.connect import connect_in_lab
+    from kubectl_podnet.lab.lab_connect import connect_in_lab
     from kubectl_podnet.lab.spec import ContainerSpec, PodSpec, inspect_request
     from kubectl_podnet.lab.world import LabNode
 
