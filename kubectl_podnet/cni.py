@@ -28,7 +28,7 @@ class Family:
     config_names: tuple[str, ...] = ()  # config `name`s that name it (kindnet runs the generic ptp)
     delivery: tuple[str, ...] = ()  # node devices a healthy route to a local pod may name besides its veth
     tunnels: dict[str, str] | None = None  # device -> mode, when the CNI crosses nodes through it
-    native: str = "native"  # the mode with no tunnel device
+    native: str = "native"  # the mode with no tunnel device ("": a one-node plugin, no mode to name)
     restore_route: str = "recreate the pod so the CNI writes its route again"
     set_mtu: str = "set the CNI's MTU to LIMIT or less and recreate the pods"
     source: str = ""
@@ -106,12 +106,12 @@ FAMILIES: tuple[Family, ...] = (
         "nodes' pod CIDRs via their node IPs); containernetworking/plugins plugins/main/ptp",
     ),
     Family(
-        "ptp", "the ptp plugin", plugins=("ptp",),
+        "ptp", "the ptp plugin", plugins=("ptp",), native="",
         source="containernetworking/plugins: plugins/main/ptp (a veth per pod, a host /32 route, the host "
         "end's address as gateway)",
     ),
     Family(
-        "bridge", "the bridge plugin", plugins=("bridge",),
+        "bridge", "the bridge plugin", plugins=("bridge",), native="",
         source="containernetworking/plugins: plugins/main/bridge (cni0, isGateway)",
     ),
 )
@@ -181,7 +181,7 @@ def identify(links: list[NodeLink], overlays: list[OverlayLink], config: CniConf
             said += f", which names {by_config.title}"
         evidence.append(said)
     mode, tunnels = _mode(family, links, overlays)
-    return CniInfo(family=family.name, mode=mode if family is not UNKNOWN else None, tunnels=tunnels,
+    return CniInfo(family=family.name, mode=mode if family is not UNKNOWN and mode else None, tunnels=tunnels,
                    evidence=evidence, config=config)
 
 

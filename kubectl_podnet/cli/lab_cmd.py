@@ -127,12 +127,16 @@ def _built(mode: LabMode, node: LabNode, log: TextIO) -> None:
 def _verdicts(mode: LabMode, plan: LabPlan, node_map: PodNetNodeMap, connects: list[ConnectResult], log: TextIO,
               show_commands: bool) -> None:
     from kubectl_podnet.checks import CHECK_IDS
+    from kubectl_podnet.cni import describe
     from kubectl_podnet.render.commands import manual_commands
     from kubectl_podnet.render.text import render_table
 
     for report in node_map.pods:
         log.write(f"\nPod {report.pod.namespace}/{report.pod.name}:\n")
         log.write("".join(f"  {line}\n" for line in render_table(report)))
+        if report.cni is not None:
+            evidence = f", from {'; '.join(report.cni.evidence)}" if report.cni.evidence else ""
+            log.write(f"  CNI: {describe(report.cni)}{evidence}\n")
         if show_commands:
             log.write("  By hand:\n" + "".join(f"    {line}\n" for line in manual_commands(report)))
     if connects:
