@@ -224,6 +224,14 @@ def deliver_hop(a: ConnectSide, b: ConnectSide, same_node: bool, connected: bool
                                    "expected": expected, "sysctls": to_json(b.sysctls)}
     if lookup is None:
         return Hop("b-deliver", node, "warn", f"{node}'s lookup for B was not made", evidence)
+    if lookup.error and b.sysctls is not None and b.sysctls.ip_forward == 0:
+        return Hop("b-deliver", node, "fail", f"{node} does not forward: net.ipv4.ip_forward=0, so packets from the "
+                   f"tunnel stop there ({lookup_text(lookup)} as it arrives on {b.iif})", evidence,
+                   "sysctl -w net.ipv4.ip_forward=1 on the node (and persist it in /etc/sysctl.d)")
+    if lookup.error == "EXDEV":
+        return Hop("b-deliver", node, "fail", f"rp_filter on {node} drops A's packets arriving on {b.iif} "
+                   f"({lookup_text(lookup)}; rp_filter {b.sysctls.rp_filter if b.sysctls else {}})", evidence,
+                   f"set net.ipv4.conf.{b.iif}.rp_filter=2 (loose) or 0 on {node}")
     if lookup.error or lookup.dev not in expected:
         what = "refuses it" if lookup.error else f"sends it to {lookup.dev}, not B's veth or bridge"
         return Hop("b-deliver", node, "fail", f"{node} {what}: {lookup_text(lookup)} (as it arrives on {b.iif})",

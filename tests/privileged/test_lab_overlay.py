@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import subprocess
+import sys
 
 import pytest
 
@@ -135,3 +136,44 @@ def test_a_host_network_end_skips_its_own_hops_and_still_proves_no_nat() -> None
         assert "hostNetwork" in hops["a-egress"].detail and "(no SNAT)" in hops["connection"].detail
     finally:
         node.teardown()
+
+
+def test_a_target_agent_killed_while_it_listens_leaves_no_listener() -> None:
+    """Interrupted (the client gone, the exec killed): the listener is the agent's own socket,
+    so it goes with the process; nothing was written to the node that would need undoing."""
+    import time
+
+    from kubectl_podnet.connect_model import connect_requests
+    from kubectl_podnet.lab.spec import inspect_request
+    from kubectl_podnet.lab.world import cni_conf_dir
+    from kubectl_podnet.node.nsenter import enter_netns
+    from kubectl_podnet.serde import to_json
+
+    lab = OverlayLab(f"{TEST_PREFIX}{secrets.token_hex(3)}")
+    lab.build()
+    try:
+        a, b = (node.plan for node in lab.nodes)
+        _, target = connect_requests(inspect_request(a, a.pods[0]), inspect_request(b, b.pods[0]), a.node_ip,
+                                     b.node_ip, False, 47001, 20.0)
+        env = {**os.environ, "PODNET_CNI_CONF_DIR": cni_conf_dir(b.prefix)}
+        agent = subprocess.Popen(
+            [sys.executable, "-m", "kubectl_podnet.node", "--request", json.dumps({"connect": to_json(target)})],
+            preexec_fn=lambda: enter_netns(f"{NETNS_DIR}/{b.node_netns}"), env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        b_pod = b.pods[0].netns
+        assert b_pod is not None
+
+        def listening() -> str:
+            return subprocess.run(["ip", "netns", "exec", b_pod, "ss", "-Hltnu"], capture_output=True, text=True,
+                                  check=True).stdout
+
+        for _ in range(100):
+            if ":47001 " in listening():
+                break
+            time.sleep(0.05)
+        assert ":47001 " in listening()
+        agent.kill()
+        agent.wait()
+        assert ":47001 " not in listening() and ":8080 " in listening()
+    finally:
+        lab.teardown()

@@ -263,3 +263,28 @@ def test_node_ref_reads_internal_ip_pod_cidrs_and_flannels_annotations() -> None
     assert node_ref("w2", node) == NodeRef("w2", "172.18.0.2", ["10.244.1.0/24"], "16:2e:5a:00:aa:01", "172.18.0.2")
     assert node_ref("w3", {"metadata": {"annotations": {"flannel.alpha.coreos.com/backend-data": "{"}}}) == \
         NodeRef("w3")
+
+
+def test_forwarding_off_on_bs_node_fails_the_delivery_with_the_sysctl() -> None:
+    report, a, b = _healthy()
+    assert b.node_lookup is not None and b.sysctls is not None
+    refused = dataclasses.replace(b.node_lookup, error="EHOSTUNREACH", dev=None, type="unreachable")
+    off = dataclasses.replace(b, node_lookup=refused, sysctls=dataclasses.replace(b.sysctls, ip_forward=0))
+    judged = rejudge(report, a=_failed_dial(a), b=off)
+    assert ("b-deliver", B) in failing(judged) and "net.ipv4.ip_forward=0" in hop(judged, "b-deliver")
+    assert "the path breaks at b-deliver" in hop(judged, "connection")
+
+
+def test_a_delivery_to_another_device_than_bs_fails() -> None:
+    report, _, b = _healthy()
+    assert b.node_lookup is not None
+    elsewhere = dataclasses.replace(b, node_lookup=dataclasses.replace(b.node_lookup, dev="docker0"))
+    judged = rejudge(report, b=elsewhere)
+    assert ("b-deliver", B) in failing(judged) and "sends it to docker0" in hop(judged, "b-deliver")
+
+
+def test_bs_own_port_refused_fails_the_port_hop_alone() -> None:
+    report, a, _ = _healthy()
+    refused = dataclasses.replace(a, dials=[a.dials[0], Dial(a.dials[1].target, 8080, False, "ECONNREFUSED")])
+    judged = rejudge(report, a=refused)
+    assert failing(judged) == [("port", B)] and "nothing listens there" in hop(judged, "port")
