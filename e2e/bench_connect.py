@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+On a fresh kind cluster install the agent from its own image first (no registry here):
+`kubectl podnet agent install --agent-image localhost/podnet/python:3.11-bookworm`.
 """How long `kubectl podnet connect A B -o json` takes, warm, across two nodes and on one.
 
     python e2e/bench_connect.py [--rounds 10]          # on kind: through kindcluster.py run

@@ -40,7 +40,8 @@ def recorded(case: str) -> PodNetConnect:
 def rejudge(report: PodNetConnect, a: ConnectSide | None = None, b: ConnectSide | None = None,
             policies: list[PolicyRef] | None = None) -> PodNetConnect:
     return build_connect(a or report.source, b or report.target, report.source_node_ip, report.target_node_ip,
-                         report.same_node, report.policies if policies is None else policies)
+                         report.same_node, report.policies if policies is None else policies,
+                         target_node=report.target_node)
 
 
 def failing(report: PodNetConnect) -> list[tuple[str, str | None]]:

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+On a fresh kind cluster install the agent from its own image first (no registry here):
+`kubectl podnet agent install --agent-image localhost/podnet/python:3.11-bookworm`.
 """Re-record the connect samples here from the real three-node kind cluster (needs it up).
 
     python3 e2e/kindcluster/kindcluster.py run -- .venv/bin/python tests/samples/connect/record.py
@@ -37,6 +39,7 @@ def main() -> None:
 
     def connect(to: str = "b") -> dict[str, object]:
         run = podnet("connect", "a", f"{to}:8080", "-n", namespace, "-o", "json", "-q", timeout=300)
+        assert run.code in (0, 1), run.describe()
         document: dict[str, object] = run.json()
         return document
 
