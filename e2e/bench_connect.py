@@ -1,6 +1,4 @@
 #!/usr/bin/env python3
-On a fresh kind cluster install the agent from its own image first (no registry here):
-`kubectl podnet agent install --agent-image localhost/podnet/python:3.11-bookworm`.
 """How long `kubectl podnet connect A B -o json` takes, warm, across two nodes and on one.
 
     python e2e/bench_connect.py [--rounds 10]          # on kind: through kindcluster.py run
@@ -11,6 +9,9 @@ runs `connect A B` (across) and `connect A C` (one node), alternating, warm (the
 their code in place: one exec per node, in parallel). Each run is the whole plugin process:
 its start, the API reads, both execs, the judgement. The namespace is deleted at the end.
 A benchmark, not a test.
+
+On a fresh kind cluster install the agent from its own image first (no registry here):
+`kubectl podnet agent install --agent-image localhost/podnet/python:3.11-bookworm`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,4 @@
 #!/usr/bin/env python3
-On a fresh kind cluster install the agent from its own image first (no registry here):
-`kubectl podnet agent install --agent-image localhost/podnet/python:3.11-bookworm`.
 """Re-record the connect samples here from the real three-node kind cluster (needs it up).
 
     python3 e2e/kindcluster/kindcluster.py run -- .venv/bin/python tests/samples/connect/record.py
@@ -10,6 +8,9 @@ node, and with each fault of e2e/test_connect.py injected on a node container (a
 right after): the whole PodNetConnect documents, both nodes' facts in them, saved as
 `kind-CASE.json`. tests/unit/test_hops.py judges those facts again. The namespace is
 deleted at the end.
+
+On a fresh kind cluster install the agent from its own image first (no registry here):
+`kubectl podnet agent install --agent-image localhost/podnet/python:3.11-bookworm`.
 """
 
 from __future__ import annotations
