@@ -7,12 +7,14 @@ agent failure reads the same wherever it happened.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from kubectl_podnet.connect_model import ConnectSide
 from kubectl_podnet.errors import AgentError, NodeError, NoPodProcess, UsageError
 from kubectl_podnet.model import PodNetReport
 from kubectl_podnet.serde import from_json
+
+T = TypeVar("T")
 
 
 def parse_envelope(stdout: bytes | str, stderr: str, exit_code: int | None, where: str) -> dict[str, Any]:
@@ -40,23 +42,24 @@ def _raise_error(envelope: dict[str, Any], where: str, node: str | None) -> None
         raise AgentError(f"the agent in {where} failed: {message}")
 
 
+def _payload(envelope: dict[str, Any], key: str, cls: type[T], what: tuple[str, str], where: str,
+             node: str | None) -> T:
+    """The agent's answer under `key` as `cls`, or the agent's own error re-raised as ours;
+    `what` names it after "no" and after "sent"."""
+    _raise_error(envelope, where, node)
+    if envelope.get(key) is None:
+        raise AgentError(f"the agent in {where} returned no {what[0]} (exit {envelope.get('exitCode')})")
+    try:
+        return from_json(cls, envelope[key])
+    except ValueError as exc:
+        raise AgentError(f"the agent in {where} sent {what[1]} this plugin cannot read: {exc}") from exc
+
+
 def report_from(envelope: dict[str, Any], where: str, node: str | None) -> PodNetReport:
     """The report in an envelope, or the agent's own error re-raised as ours."""
-    _raise_error(envelope, where, node)
-    if envelope.get("report") is None:
-        raise AgentError(f"the agent in {where} returned no report (exit {envelope.get('exitCode')})")
-    try:
-        return from_json(PodNetReport, envelope["report"])
-    except ValueError as exc:
-        raise AgentError(f"the agent in {where} sent a report this plugin cannot read: {exc}") from exc
+    return _payload(envelope, "report", PodNetReport, ("report", "a report"), where, node)
 
 
 def side_from(envelope: dict[str, Any], where: str, node: str | None) -> ConnectSide:
     """One node's side of a connect in an envelope, or the agent's own error re-raised as ours."""
-    _raise_error(envelope, where, node)
-    if envelope.get("side") is None:
-        raise AgentError(f"the agent in {where} returned no connect facts (exit {envelope.get('exitCode')})")
-    try:
-        return from_json(ConnectSide, envelope["side"])
-    except ValueError as exc:
-        raise AgentError(f"the agent in {where} sent connect facts this plugin cannot read: {exc}") from exc
+    return _payload(envelope, "side", ConnectSide, ("connect facts", "connect facts"), where, node)

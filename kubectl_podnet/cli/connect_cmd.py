@@ -55,7 +55,7 @@ def connect(
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise UsageError(f"DST[:PORT]: {port_text!r} is not a port (1-65535)")
         real_port = int(port_text)
-    a_name, b_name = _pod_name(source), _pod_name(name)
+    a_name, b_name = rules.pod_argument(source), rules.pod_argument(name)
     for ns in (namespace, dst_namespace):
         if ns is not None:
             rules.namespace(ns)
@@ -80,8 +80,3 @@ def connect(
             typer.echo("\nBy hand:\n" + "".join(f"  {line}\n" for line in connect_commands(report)), nl=False)
     raise typer.Exit(1 if report.verdict == "fail" else 0)
 
-
-def _pod_name(text: str) -> str:
-    from kubectl_podnet.cluster import names
-
-    return names.pod_name(text.split("/", 1)[1] if text.startswith(("pod/", "pods/")) else text)

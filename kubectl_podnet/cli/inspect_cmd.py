@@ -65,7 +65,7 @@ def inspect(
     from kubectl_podnet.cluster.selection import Selection
     from kubectl_podnet.errors import UsageError
 
-    names = [_pod_name(pod) for pod in pods or []]
+    names = [rules.pod_argument(pod) for pod in pods or []]
     sweeping = bool(selector or all_namespaces or every_pod or node)
     if not names and not sweeping:
         raise UsageError("name a pod (or several), or select pods with -l, --all, -A or --node")
@@ -119,8 +119,3 @@ def _cleanup(agents: AgentManager, timeout: float, progress: ProgressLine) -> Po
         return exc
     return None
 
-
-def _pod_name(text: str) -> str:
-    from kubectl_podnet.cluster import names
-
-    return names.pod_name(text.split("/", 1)[1] if text.startswith(("pod/", "pods/")) else text)

@@ -41,6 +41,11 @@ def pod_name(value: str) -> str:
     return _subdomain(value, "pod name")
 
 
+def pod_argument(text: str) -> str:
+    """A pod as the command line names it, `NAME` or kubectl's `pod/NAME`, checked."""
+    return pod_name(text.split("/", 1)[1] if text.startswith(("pod/", "pods/")) else text)
+
+
 def node_name(value: str, option: str = "--node") -> str:
     return _subdomain(value, f"{option} (a node name)")
 
