@@ -45,9 +45,9 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def worker(requests_json: str, rounds: int) -> None:
     """In the node netns: per-pod inspects, the node view, and the real batch path."""
     from kubectl_podnet.model import InspectRequest
-    from kubectl_podnet.node.__main__ import run_batch
-    from kubectl_podnet.node.inspect import inspect_pod, read_node_view
-    from kubectl_podnet.report import build_report
+    from kubectl_podnet.node.engine import run_batch
+    from kubectl_podnet.node.gather import inspect_pod, read_node_view
+    from kubectl_podnet.checks.report import build_report
     from kubectl_podnet.serde import from_json
 
     raw = json.loads(requests_json)
@@ -74,7 +74,7 @@ def worker(requests_json: str, rounds: int) -> None:
 def exec_side(netns: str, cache: str, requests_json: str, rounds: int) -> None:
     """One exec's agent side for every pod at once, `rounds` times: inline, then resident."""
     from kubectl_podnet.cluster import bootstrap
-    from kubectl_podnet.cluster.payload import build_payload
+    from kubectl_podnet.cluster.agent_zip import build_payload
 
     payload = build_payload()
     requests = json.loads(requests_json)
@@ -151,8 +151,8 @@ def measure(size: int, rounds: int, variants: dict[str, str]) -> list[dict[str, 
                     for key, values in json.loads(done.stdout).items():
                         got[name][key] += values
                     started = time.perf_counter()
-                    in_node(netns, [sys.executable, "-c", "import kubectl_podnet.node.__main__, kubectl_podnet.checks, "
-                                    "kubectl_podnet.node.inspect"], env)
+                    in_node(netns, [sys.executable, "-c", "import kubectl_podnet.node.engine, kubectl_podnet.checks, "
+                                    "kubectl_podnet.node.gather"], env)
                     got[name]["startup"].append((time.perf_counter() - started) * 1000)
                     done = subprocess.run([sys.executable, __file__, "--exec-side", requests, "--netns", netns,
                                            "--cache", caches[name], "--rounds", "1"],

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/ is not
 
 from kubectl_podnet.cli.output import Format, renderer  # noqa: E402
 from kubectl_podnet.cluster.agent import AgentManager  # noqa: E402
-from kubectl_podnet.cluster.inspect import inspect_pods  # noqa: E402
+from kubectl_podnet.cluster.inspect_pods import inspect_pods  # noqa: E402
 from kubectl_podnet.cluster.selection import Selection  # noqa: E402
 from kubectl_podnet.outcome import PodOutcome, verdict_word, verdicts_only  # noqa: E402
 from kubectl_podnet.render.junit import render_junit  # noqa: E402

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from e2e.clients import ERROR_PREFIX, Run
-from kubectl_podnet.checks import CHECK_IDS
+from kubectl_podnet.checks.registry import CHECK_IDS
 
 
 def report_of(run: Run, code: int) -> dict[str, Any]:

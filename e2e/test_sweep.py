@@ -15,7 +15,7 @@ import junitparser
 from e2e import workloads as w
 from e2e.clients import Kubectl, Podnet
 from e2e.leftovers import AGENT_NAMESPACE, Snapshot
-from kubectl_podnet.checks import CHECK_IDS
+from kubectl_podnet.checks.registry import CHECK_IDS
 
 
 def _finished(name: str, image: str) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """One error tree and one exit-code table for the whole tool.
 
 Every failure the user can cause or meet is a `PodnetError` subclass carrying its
-exit status; the CLI maps them in one place (`cli.app.main`). Library errors are
-chained as the cause (`raise ClusterError(...) from exc`) so that PODNET_DEBUG=1 shows
+exit status; the CLI maps them in one place (`cli.app.main`), and anything else that
+escapes is a bug of ours, `ExitStatus.INTERNAL`, so CI tells a plugin bug from a flaky
+cluster. Library errors are chained as the cause (`raise ClusterError(...) from exc`) so that PODNET_DEBUG=1 shows
 them with the traceback, while the user sees one line.
 """
 
@@ -16,6 +17,12 @@ class ExitStatus(IntEnum):
     CHECK_FAILED = 1  # at least one check failed
     USAGE = 2  # bad usage or input
     CLUSTER = 3  # cluster or agent trouble: not found, not scheduled, forbidden, timeout
+    INTERNAL = 4  # a bug of this plugin: not the cluster's fault, please report it
+
+    @classmethod
+    def of_verdict(cls, verdict: str) -> ExitStatus:
+        """A report's or a connect's verdict as the exit status: the one place it is decided."""
+        return cls.CHECK_FAILED if verdict == "fail" else cls.OK
 
 
 class PodnetError(Exception):

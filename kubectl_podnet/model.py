@@ -12,8 +12,6 @@ from typing import Any, Literal
 
 API_VERSION = "podnet/v1"
 REPORT_KIND = "PodNetReport"
-RESULT_KIND = "AgentResult"  # the agent's envelope around one report
-RESULT_LIST_KIND = "AgentResultList"  # ... around a batch
 
 Status = Literal["pass", "warn", "fail", "skip"]
 Role = Literal["app", "init", "sidecar", "ephemeral", "unknown"]

@@ -49,7 +49,7 @@ def exit_status(outcome: Outcome) -> ExitStatus:
         return outcome.exit_status
     if isinstance(outcome, Skipped):
         return ExitStatus.OK
-    return ExitStatus.CHECK_FAILED if outcome.verdict == "fail" else ExitStatus.OK
+    return ExitStatus.of_verdict(outcome.verdict)
 
 
 def worst(outcomes: list[PodOutcome]) -> ExitStatus:

@@ -87,7 +87,7 @@ def main() -> None:
         del sys.path[1]  # the zip itself stays off the path: everything runs from the cache
     if os.path.basename(sys.argv[0]).startswith("kubectl_complete-"):
         # a symlink named kubectl_complete-podnet: kubectl's plugin completion
-        from kubectl_podnet.cli.completion_cmd import complete_main
+        from kubectl_podnet.cli.front import complete_main
 
         complete_main()
     from kubectl_podnet.cli.front import main as podnet_main  # version and help before typer loads

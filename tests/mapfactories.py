@@ -16,8 +16,8 @@ from kubectl_podnet.model import (
     PodNetNodeMap,
     Sandbox,
 )
-from kubectl_podnet.nodemap import build_node_map
-from kubectl_podnet.report import build_report
+from kubectl_podnet.checks.nodemap import build_node_map
+from kubectl_podnet.checks.report import build_report
 from tests.factories import LO, NODE_NETNS, container, eth0, healthy
 
 UPLINK = HostLink(ifindex=2, name="ens3", kind="device", mtu=1500, state="up", mac="52:54:00:12:34:56",

@@ -18,7 +18,7 @@ from kubectl_podnet.errors import ExitStatus, PodnetError
 app = typer.Typer(
     name="kubectl podnet",
     help="Prove the Kubernetes pod-network model from inside the node: pause container, shared netns, "
-    "one IP, one veth, localhost.\n\nExit codes: 0 pass, 1 a check failed, 2 bad usage, 3 cluster or agent trouble.",
+    "one IP, one veth, localhost.\n\nExit codes: 0 pass, 1 a check failed, 2 bad usage, 3 cluster or agent trouble, 4 a bug of kubectl-podnet.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
@@ -66,12 +66,5 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(
             f"kubectl-podnet: internal error: {exc.__class__.__name__}: {exc} (rerun with PODNET_DEBUG=1 for details)\n"
         )
-        return int(ExitStatus.CLUSTER)
+        return int(ExitStatus.INTERNAL)
     return int(ExitStatus.OK)
-
-
-def run() -> None:
-    """The former console-script entry (kept for installs made before cli/front.py)."""
-    from kubectl_podnet.cli.front import run as front_door
-
-    front_door()

@@ -33,11 +33,11 @@ AgentNamespace = Annotated[
 
 def checked_agent(agent_namespace: str | None, agent_image: str | None) -> tuple[str, str | None]:
     """The agent's namespace and image: the flag, else the environment, else the config file
-    (kubectl_podnet.config), each refused in one line naming its source when it breaks the API's rules."""
+    (kubectl_podnet.cli.config), each refused in one line naming its source when it breaks the API's rules."""
     import os
 
     from kubectl_podnet.cluster import names
-    from kubectl_podnet.config import agent_settings
+    from kubectl_podnet.cli.config import agent_settings
 
     settings = agent_settings(agent_image, agent_namespace, os.environ)
     namespace = DEFAULT_NAMESPACE

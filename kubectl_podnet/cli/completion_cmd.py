@@ -211,10 +211,7 @@ def cluster_lister(position: Position, what: str) -> list[str]:
     return cluster.names("Namespace" if what == "namespaces" else "Node", None, timeout=_API_TIMEOUT)
 
 
-def answer_words(words: Iterable[str], lister: Lister = cluster_lister) -> str:
-    from kubectl_podnet.cli.app import app
-
-    root = typer.main.get_command(app)
+def answer_words(root: Any, words: Iterable[str], lister: Lister = cluster_lister) -> str:
     return complete(root, list(words), lister).render()
 
 
@@ -228,7 +225,7 @@ def completion(shell: Annotated[Shell, typer.Argument(help="bash, zsh or fish")]
 
 def complete_hidden(ctx: typer.Context) -> None:
     """cobra's __complete: the words after the plugin name, the one being typed last."""
-    sys.stdout.write(answer_words(ctx.args))
+    sys.stdout.write(answer_words(ctx.find_root().command, ctx.args))
 
 
 def register(app: typer.Typer) -> None:
@@ -238,15 +235,14 @@ def register(app: typer.Typer) -> None:
                                   "allow_interspersed_args": False})(complete_hidden)
 
 
-def complete_main() -> None:
-    """`kubectl_complete-podnet`: what kubectl runs for `kubectl podnet <TAB>`."""
-    args = sys.argv[1:]
+def complete_for_kubectl(app: typer.Typer, args: list[str]) -> int:
+    """`kubectl_complete-podnet ARGS...`: what kubectl runs for `kubectl podnet <TAB>`."""
     if args[:1] == ["__complete"]:  # wrappers that call `kubectl podnet __complete "$@"` style
         args = args[1:]
     try:
-        sys.stdout.write(answer_words(args))
+        sys.stdout.write(answer_words(typer.main.get_command(app), args))
     except PodnetError:  # cluster trouble stays silent in the shell; a bug of ours does not hide
         if os.environ.get("PODNET_DEBUG"):
             raise
         sys.stdout.write(f":{ERROR}\n")
-    sys.exit(0)
+    return 0

@@ -10,6 +10,7 @@ from kubectl_podnet.cli import cluster_opts
 from kubectl_podnet.cli.cluster_opts import AgentImage, AgentNamespace, Context, Kubeconfig
 from kubectl_podnet.cli.output import Format, terminal_width
 from kubectl_podnet.cli.progress import ProgressLine
+from kubectl_podnet.errors import ExitStatus
 
 
 def connect(
@@ -78,5 +79,5 @@ def connect(
         typer.echo(render_connect(report, terminal_width()), nl=False)
         if show_commands:
             typer.echo("\nBy hand:\n" + "".join(f"  {line}\n" for line in connect_commands(report)), nl=False)
-    raise typer.Exit(1 if report.verdict == "fail" else 0)
+    raise typer.Exit(int(ExitStatus.of_verdict(report.verdict)))
 

@@ -40,8 +40,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console-script entry: exit with main()'s status."""
+    """The `kubectl-podnet` console script: exit with main()'s status."""
     sys.exit(main())
+
+
+def complete_main() -> None:
+    """The `kubectl_complete-podnet` console script: kubectl runs it for `kubectl podnet <TAB>`."""
+    from kubectl_podnet.cli.app import app
+    from kubectl_podnet.cli.completion_cmd import complete_for_kubectl
+
+    sys.exit(complete_for_kubectl(app, sys.argv[1:]))
 
 
 def help_request(args: list[str]) -> list[str] | None:

@@ -11,7 +11,7 @@ from kubectl_podnet.cli import cluster_opts
 from kubectl_podnet.cli.cluster_opts import AgentImage, AgentNamespace, Context, Kubeconfig
 from kubectl_podnet.cli.output import Format, emit, emit_many, renderer
 from kubectl_podnet.cli.progress import ProgressLine, SweepBar
-from kubectl_podnet.cluster.inspect import MAX_PARALLEL
+from kubectl_podnet.cluster.inspect_pods import MAX_PARALLEL
 from kubectl_podnet.errors import PodnetError
 from kubectl_podnet.outcome import verdicts_only
 
@@ -61,7 +61,7 @@ def inspect(
     """
     from kubectl_podnet.cluster import names as rules
     from kubectl_podnet.cluster.agent import AgentManager
-    from kubectl_podnet.cluster.inspect import inspect_pod, inspect_pods
+    from kubectl_podnet.cluster.inspect_pods import inspect_pod, inspect_pods
     from kubectl_podnet.cluster.selection import Selection
     from kubectl_podnet.errors import UsageError
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional, TextIO
 import typer
 
 from kubectl_podnet.cli.map_output import MapFormat
+from kubectl_podnet.errors import ExitStatus
 
 if TYPE_CHECKING:
     from kubectl_podnet.lab.modes import LabMode
@@ -111,7 +112,7 @@ def _two_nodes(mode: LabMode, keep: bool, output: MapFormat, show_commands: bool
     finally:
         if not kept:
             lab.teardown()
-    raise typer.Exit(1 if report.verdict == "fail" else 0)
+    raise typer.Exit(int(ExitStatus.of_verdict(report.verdict)))
 
 
 def _built(mode: LabMode, node: LabNode, log: TextIO) -> None:
@@ -126,7 +127,7 @@ def _built(mode: LabMode, node: LabNode, log: TextIO) -> None:
 
 def _verdicts(mode: LabMode, plan: LabPlan, node_map: PodNetNodeMap, connects: list[ConnectResult], log: TextIO,
               show_commands: bool) -> None:
-    from kubectl_podnet.checks import CHECK_IDS
+    from kubectl_podnet.checks.registry import CHECK_IDS
     from kubectl_podnet.cni import describe
     from kubectl_podnet.render.commands import manual_commands
     from kubectl_podnet.render.text import render_table

@@ -30,11 +30,11 @@ MapRenderer = Callable[[PodNetNodeMap, int, bool], str]
 
 def _map_renderers() -> dict[MapFormat, MapRenderer]:
     """Every MapFormat has exactly one entry (a test holds it)."""
-    from kubectl_podnet.render import graph, nodemap, structured
+    from kubectl_podnet.render import graph, map_text, structured
     from kubectl_podnet.serde import to_json
 
     return {
-        MapFormat.text: lambda m, width, box: nodemap.render_map_text(m, width, ascii_only=not box),
+        MapFormat.text: lambda m, width, box: map_text.render_map_text(m, width, ascii_only=not box),
         MapFormat.json: lambda m, width, box: structured.render_json_doc(to_json(m)),
         MapFormat.yaml: lambda m, width, box: structured.render_yaml_doc(to_json(m)),
         MapFormat.dot: lambda m, width, box: graph.render_dot(m),
@@ -70,7 +70,7 @@ def map_status(node_map: PodNetNodeMap) -> ExitStatus:
     """The worst of the pods: 3 if one could not be inspected, 1 if one failed a check, else 0."""
     if node_map.errors:
         return ExitStatus.CLUSTER
-    return ExitStatus.CHECK_FAILED if any(r.verdict == "fail" for r in node_map.pods) else ExitStatus.OK
+    return max((ExitStatus.of_verdict(r.verdict) for r in node_map.pods), default=ExitStatus.OK)
 
 
 def emit_map(node_map: PodNetNodeMap, output: MapFormat, ascii_flag: bool, svg: str | None,

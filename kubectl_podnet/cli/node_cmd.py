@@ -35,9 +35,9 @@ def inspect(
     """Inspect one pod's network namespace from this node."""
     import os
 
-    from kubectl_podnet.report import build_report
+    from kubectl_podnet.checks.report import build_report
     from kubectl_podnet.model import ContainerRef, InspectRequest
-    from kubectl_podnet.node.inspect import inspect_pod, validate
+    from kubectl_podnet.node.gather import inspect_pod, validate
 
     refs = [ContainerRef(id=cid, name=name) for name, cid in map(parse_container, container or [])]
     request = InspectRequest(pod_uid=pod_uid, containers=refs, pod_ips=pod_ip or [], host_network=host_network)
@@ -79,7 +79,7 @@ def map_cmd(
         from kubectl_podnet.cli import cluster_opts
         from kubectl_podnet.cli.progress import ProgressLine
         from kubectl_podnet.cluster.agent import AgentManager
-        from kubectl_podnet.cluster.nodemap import map_node
+        from kubectl_podnet.cluster.map_request import map_node
 
         agent_namespace, agent_image = cluster_opts.checked_agent(agent_namespace, agent_image)
         cluster = cluster_opts.connect(kubeconfig, context, timeout)
@@ -98,10 +98,10 @@ def _map_here() -> PodNetNodeMap:
     import os
 
     from kubectl_podnet.model import InspectRequest, NodeMapRequest
-    from kubectl_podnet.node.__main__ import run
+    from kubectl_podnet.node.engine import run
     from kubectl_podnet.node.hostview import running_pod_uids
     from kubectl_podnet.node.procfs import ProcFS
-    from kubectl_podnet.nodemap import node_map_from
+    from kubectl_podnet.checks.nodemap import node_map_from
     from kubectl_podnet.serde import to_json
 
     if os.geteuid() != 0:

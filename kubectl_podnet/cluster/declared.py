@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kubectl_podnet.cluster.payloads import Probe, as_pod
+from kubectl_podnet.cluster.api_types import Probe, as_pod
 from kubectl_podnet.model import AttachedNetwork, DeclaredPort, Transport
 
 Obj = dict[str, Any]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl_podnet.cluster.declared import attached_networks, declared_ports
-from kubectl_podnet.cluster.payloads import Container, ContainerStatus, Pod, as_pod
+from kubectl_podnet.cluster.api_types import Container, ContainerStatus, Pod, as_pod
 from kubectl_podnet.errors import ClusterError
 from kubectl_podnet.model import ContainerRef, ContainerState, InspectRequest, Role
 

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from kubectl_podnet.connect_model import EPHEMERAL, ConnectRequest, PodNetConnect, connect_requests
 from kubectl_podnet.envelope import parse_envelope, side_from
-from kubectl_podnet.hops import build_connect
+from kubectl_podnet.checks.hops import build_connect
 from kubectl_podnet.lab.world import run_agent
 from kubectl_podnet.model import InspectRequest
 from kubectl_podnet.serde import to_json

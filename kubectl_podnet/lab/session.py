@@ -21,7 +21,7 @@ from kubectl_podnet.lab.world import LabNode, clean, run_agent
 from kubectl_podnet.node.procfs import NETNS_DIR
 from kubectl_podnet.model import NodeMapRequest, PodNetNodeMap
 from kubectl_podnet.node.nsenter import enter_netns
-from kubectl_podnet.nodemap import node_map_from
+from kubectl_podnet.checks.nodemap import node_map_from
 from kubectl_podnet.serde import to_json
 
 

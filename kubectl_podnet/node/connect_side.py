@@ -45,10 +45,10 @@ from kubectl_podnet.connect_model import (
 from kubectl_podnet.errors import NoPodProcess, UsageError
 from kubectl_podnet.model import NodeFacts, RouteLookup
 from kubectl_podnet.node import netlink, rtnl_path
-from kubectl_podnet.node.inspect import NodeView, inspect_pod, open_pod_netns, read_node_view
+from kubectl_podnet.node.gather import NodeView, inspect_pod, open_pod_netns, read_node_view
 from kubectl_podnet.node.iptables import read_firewall
 from kubectl_podnet.node.nsenter import run_in_netns
-from kubectl_podnet.verdict import primary_interface
+from kubectl_podnet.checks.verdict import primary_interface
 
 IP_MTU_DISCOVER, IP_PMTUDISC_PROBE = 10, 3  # DF set, the cached path MTU ignored: the probe is its size
 ETH_P_ALL, ETH_P_IP, PACKET_OUTGOING = 0x0003, 0x0800, 4
@@ -218,7 +218,7 @@ def send_probes(address: str, port: int, sizes: list[int]) -> list[Sent]:
 
 def _source(request: ConnectRequest, facts: NodeFacts, host: netlink.HostNetns, view: NodeView,
             fd: int) -> ConnectSide:
-    from kubectl_podnet.report import build_report
+    from kubectl_podnet.checks.report import build_report
 
     report = build_report(facts)
     family = ipaddress.ip_address(request.peer_ip).version
@@ -410,7 +410,7 @@ def serve_once(pod_ip: str, port: int, deadline: float, watches: list[_Watch], p
 
 def _target(request: ConnectRequest, facts: NodeFacts, host: netlink.HostNetns, view: NodeView,
             fd: int) -> ConnectSide:
-    from kubectl_podnet.report import build_report
+    from kubectl_podnet.checks.report import build_report
 
     report = build_report(facts)
     family = ipaddress.ip_address(request.peer_ip).version

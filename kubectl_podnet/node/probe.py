@@ -12,7 +12,9 @@ import errno
 import socket
 import time
 
-from kubectl_podnet.model import Probe
+from kubectl_podnet.checks.reach import serves
+from kubectl_podnet.checks.verdict import canonical, family_of
+from kubectl_podnet.model import Listener, Probe
 
 LOOPBACKS = ("127.0.0.1", "::1")
 
@@ -50,3 +52,15 @@ def probe_targets(targets: list[tuple[str, int]], timeout: float) -> list[Probe]
     The agent runs in the node netns (hostNetwork), where the kubelet's probes start too.
     """
     return [_dial(address, port, timeout) for address, port in targets]
+
+
+def pod_ip_targets(listeners: list[Listener], pod_ips: list[str]) -> list[tuple[str, int]]:
+    """The probe plan: (pod IP, port) for each TCP listener whose family has a pod IP."""
+    targets: dict[tuple[str, int], None] = {}
+    for listener in listeners:
+        if listener.protocol != "tcp":
+            continue
+        for ip in pod_ips:
+            if serves(listener, ip):
+                targets[(canonical(ip), listener.port)] = None
+    return sorted(targets, key=lambda t: (t[1], family_of(t[0]), t[0]))

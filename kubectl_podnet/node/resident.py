@@ -61,7 +61,7 @@ def run(home: str, digest: str, request: str, deadline: float) -> int:
     code, hung = ask(digest, request, deadline, sys.stdout.buffer)
     if code is not None:
         return code
-    from kubectl_podnet.node.__main__ import main
+    from kubectl_podnet.node.engine import main
 
     code = main(["--request", request])
     sys.stdout.flush()
@@ -215,9 +215,9 @@ def serve(digest: str, hung: bool = False) -> None:
     if lock is None:
         return
     # once, here: every child starts with the agent (and pyroute2) already imported
-    import kubectl_podnet.node.__main__
-    import kubectl_podnet.node.inspect
-    import kubectl_podnet.report  # noqa: F401
+    import kubectl_podnet.node.engine
+    import kubectl_podnet.node.gather
+    import kubectl_podnet.checks.report  # noqa: F401
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     staging = f"{SOCKET}.{os.getpid()}"
@@ -299,7 +299,7 @@ def _answer(conn: socket.socket, digest: str) -> None:
     deadline = float(fields[1])
     signal.alarm(max(1, int(deadline) + 1))
     conn.sendall(ACK)
-    from kubectl_podnet.node.__main__ import run as run_request
+    from kubectl_podnet.node.engine import run as run_request
 
     code, result = run_request(request.decode())
     result["servedBy"] = {"resident": True, "pid": os.getppid()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from kubectl_podnet.connect_model import ConnectSide, PodNetConnect
-from kubectl_podnet.verdict import primary_interface
+from kubectl_podnet.checks.verdict import primary_interface
 
 _STATUS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
 

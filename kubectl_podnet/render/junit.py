@@ -18,7 +18,7 @@ import json
 import re
 from xml.etree import ElementTree
 
-from kubectl_podnet.checks import CHECK_IDS
+from kubectl_podnet.checks.registry import CHECK_IDS
 from kubectl_podnet.errors import PodnetError
 from kubectl_podnet.model import CheckResult
 from kubectl_podnet.outcome import PodOutcome, Skipped

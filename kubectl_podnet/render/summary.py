@@ -9,7 +9,7 @@ probing: byte-stable and tested as exact strings.
 
 from __future__ import annotations
 
-from kubectl_podnet.checks import CHECK_IDS
+from kubectl_podnet.checks.registry import CHECK_IDS
 from kubectl_podnet.errors import PodnetError
 from kubectl_podnet.model import PodNetReport
 from kubectl_podnet.outcome import PodOutcome, Skipped, verdict_word

@@ -14,13 +14,13 @@ from collections.abc import Callable
 
 import pytest
 
-from kubectl_podnet.checks import CHECK_IDS
-from kubectl_podnet.report import build_report
+from kubectl_podnet.checks.registry import CHECK_IDS
+from kubectl_podnet.checks.report import build_report
 from kubectl_podnet.errors import NodeError
 from kubectl_podnet.lab.spec import ContainerSpec, PodSpec
 from kubectl_podnet.lab.world import LabNode
 from kubectl_podnet.model import InspectRequest, PodNetReport
-from kubectl_podnet.node.inspect import inspect_pod
+from kubectl_podnet.node.gather import inspect_pod
 from kubectl_podnet.node.nsenter import run_in_netns
 from kubectl_podnet.node.procfs import ProcFS
 from tests.privileged.conftest import ask_agent, request_for
@@ -261,7 +261,7 @@ def _without_timings(value: object) -> object:
 
 
 def test_a_batch_answered_by_parallel_workers_equals_the_batch_answered_inline(lab: Lab) -> None:
-    from kubectl_podnet.node.__main__ import run_batch
+    from kubectl_podnet.node.engine import run_batch
     from kubectl_podnet.serde import to_json
 
     node = lab(*[PodSpec(f"w{i}", (SERVER, SIDECAR)) for i in range(5)],

@@ -17,11 +17,12 @@ import pytest
 
 from kubectl_podnet.cluster import bootstrap
 from kubectl_podnet.cluster.agent import AgentManager, AgentPod, last_used_text
-from kubectl_podnet.cluster.inspect import run_agent
-from kubectl_podnet.cluster.payload import Payload, build_payload
+from kubectl_podnet.cluster.inspect_pods import run_agent
+from kubectl_podnet.cluster.agent_zip import Payload, build_payload
 from kubectl_podnet.cluster.manifests import CACHE_DIR
 from kubectl_podnet.errors import AgentError, ExitStatus, NodeError
-from kubectl_podnet.model import API_VERSION, RESULT_KIND, InspectRequest
+from kubectl_podnet.envelope import RESULT_KIND
+from kubectl_podnet.model import API_VERSION, InspectRequest
 from tests.fakes import FakeCluster, running_agent_pod
 
 REQUEST = InspectRequest(pod_uid="0a1b2c3d-0000-4000-8000-00000000abcd")  # no such pod on this machine
@@ -42,8 +43,10 @@ def test_payload_is_deterministic_and_carries_only_the_node_side() -> None:
 
     payload = build_payload()
     names = zipfile.ZipFile(io.BytesIO(payload.data)).namelist()
-    assert "kubectl_podnet/node/inspect.py" in names and "pyroute2/iproute/linux.py" in names
-    assert not any(n.startswith(("kubectl_podnet/cli", "kubectl_podnet/cluster", "kubectl_podnet/lab")) for n in names)
+    assert "kubectl_podnet/node/gather.py" in names and "pyroute2/iproute/linux.py" in names
+    assert "kubectl_podnet/checks/registry.py" in names and "kubectl_podnet/envelope.py" in names
+    assert not any(n.startswith(("kubectl_podnet/cli", "kubectl_podnet/cluster", "kubectl_podnet/lab",
+                                 "kubectl_podnet/render", "kubectl_podnet/__main__")) for n in names)
     build_payload.cache_clear()
     assert build_payload().digest == payload.digest
 
@@ -73,7 +76,7 @@ def test_framed_payload_installs_then_runs_the_agent_from_the_cache(tmp_path: Pa
     envelope = json.loads(done.stdout.splitlines()[-1])
     # the agent really ran: it scanned /proc and found no such pod here
     assert envelope["error"]["kind"] == "NoPodProcess" and "no process of pod" in envelope["error"]["message"]
-    assert (tmp_path / payload.digest / "kubectl_podnet" / "node" / "inspect.py").is_file()
+    assert (tmp_path / payload.digest / "kubectl_podnet" / "node" / "gather.py").is_file()
     warm = _boot(tmp_path, "run")
     assert json.loads(warm.stdout.splitlines()[-1])["error"]["kind"] == "NoPodProcess"
 

@@ -362,7 +362,7 @@ def test_an_agent_pod_replaced_while_waiting_is_reported() -> None:
 
 def test_an_agent_pod_deleted_during_the_exec_is_named_as_the_cause(tmp_path: Any) -> None:
     from kubectl_podnet.cluster.agent import AgentPod
-    from kubectl_podnet.cluster.inspect import run_agent_on
+    from kubectl_podnet.cluster.inspect_pods import run_agent_on
     from kubectl_podnet.model import InspectRequest
 
     cluster = FakeCluster(cache_dir=str(tmp_path))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from kubectl_podnet.checks_path import check_mtu, check_routes
+from kubectl_podnet.checks.path import check_mtu, check_routes
 from kubectl_podnet.model import Address, Interface, NodeFacts, NodeLink, OverlayLink, Peer, Route, RouteLookup
 from tests.factories import LO, eth0, healthy
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from kubectl_podnet.checks import check_localhost
-from kubectl_podnet.checks_reach import check_pod_ip, pod_ip_targets
+from kubectl_podnet.checks.reach import check_localhost
+from kubectl_podnet.checks.reach import check_pod_ip
+from kubectl_podnet.node.probe import pod_ip_targets
 from kubectl_podnet.model import DeclaredPort, Listener, NodeFacts, Probe
 from tests.factories import healthy
 

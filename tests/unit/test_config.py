@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_podnet.config import Setting, agent_settings, config_path
+from kubectl_podnet.cli.config import Setting, agent_settings, config_path
 from kubectl_podnet.errors import UsageError
 
 

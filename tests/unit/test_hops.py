@@ -25,7 +25,7 @@ from kubectl_podnet.connect_model import (
     PolicyRef,
     Sysctls,
 )
-from kubectl_podnet.hops import HOP_IDS, build_connect, judge
+from kubectl_podnet.checks.hops import HOP_IDS, build_connect, judge
 from kubectl_podnet.model import RouteLookup
 from kubectl_podnet.serde import from_json, to_json
 

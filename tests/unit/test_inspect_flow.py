@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kubectl_podnet.cluster.agent import AgentManager
-from kubectl_podnet.cluster.inspect import inspect_pods, why_no_process
+from kubectl_podnet.cluster.inspect_pods import inspect_pods, why_no_process
 from kubectl_podnet.cluster.selection import Selection
 from kubectl_podnet.errors import AgentError, ClusterError, NoPodProcess, PodnetError
 from tests.fakes import FakeCluster, running_agent_pod

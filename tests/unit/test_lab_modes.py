@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kubectl_podnet.checks import CHECK_IDS
-from kubectl_podnet.hops import HOP_IDS
+from kubectl_podnet.checks.registry import CHECK_IDS
+from kubectl_podnet.checks.hops import HOP_IDS
 from kubectl_podnet.errors import UsageError
 from kubectl_podnet.lab.modes import MODES, find_mode, mode_list
 from kubectl_podnet.lab.plan import all_commands

@@ -16,11 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubectl_podnet.report import build_report
-from kubectl_podnet.cluster.inspect import outcomes_from
-from kubectl_podnet.envelope import parse_envelope, report_from
+from kubectl_podnet.checks.report import build_report
+from kubectl_podnet.envelope import outcomes_from, parse_envelope, report_from
 from kubectl_podnet.errors import AgentError, ExitStatus, PodnetError
-from kubectl_podnet.node.__main__ import main, run
+from kubectl_podnet.node.engine import main, run
 from kubectl_podnet.serde import to_json
 from tests.factories import healthy
 

@@ -97,7 +97,7 @@ def test_the_agent_refuses_a_declared_port_out_of_range_as_usage() -> None:
     import pytest
 
     from kubectl_podnet.errors import UsageError
-    from kubectl_podnet.node.inspect import validate
+    from kubectl_podnet.node.gather import validate
 
     request = inspect_request(_pod([{"name": "web", "ports": [{"containerPort": 8080}]}]))
     validate(request)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kubectl_podnet.render.graph import render_dot, render_mermaid
-from kubectl_podnet.render.nodemap import render_map_text
+from kubectl_podnet.render.map_text import render_map_text
 from tests.mapfactories import sample_map
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"

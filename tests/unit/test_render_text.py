@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from kubectl_podnet.checks import CHECKS
+from kubectl_podnet.checks.registry import CHECKS
 from kubectl_podnet.model import AttachedNetwork, ContainerState, Interface, Listener, OverlayLink, Peer, Probe, Sandbox
 from kubectl_podnet.render.commands import manual_commands
 from kubectl_podnet.render.text import render_text, render_topology
-from kubectl_podnet.report import build_report
+from kubectl_podnet.checks.report import build_report
 from tests.factories import LO, NODE_NETNS, container, eth0, healthy
 
 HEALTHY_80 = f"""\

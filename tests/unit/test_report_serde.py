@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
-from kubectl_podnet.checks import CHECKS
+from kubectl_podnet.checks.registry import CHECKS
 from kubectl_podnet.model import InspectRequest, NodeFacts, PodNetReport
 from kubectl_podnet.render.structured import render_json, render_yaml
-from kubectl_podnet.report import build_report
+from kubectl_podnet.checks.report import build_report
 from kubectl_podnet.serde import from_json, to_json
 from tests.factories import healthy
 

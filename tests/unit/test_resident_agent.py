@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from kubectl_podnet.cluster import bootstrap
-from kubectl_podnet.cluster.payload import build_payload
+from kubectl_podnet.cluster.agent_zip import build_payload
 from kubectl_podnet.errors import ExitStatus
 from kubectl_podnet.node.resident import LOCK, LOG, PIDFILE, SOCKET, recorded_server
 from tests.fakes import stop_resident_agents

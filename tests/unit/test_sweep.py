@@ -14,11 +14,11 @@ from typing import Any
 import junitparser
 import pytest
 
-from kubectl_podnet.checks import CHECK_IDS
+from kubectl_podnet.checks.registry import CHECK_IDS
 from kubectl_podnet.cli import cluster_opts
 from kubectl_podnet.cli.app import main
 from kubectl_podnet.cluster.agent import AgentManager
-from kubectl_podnet.cluster.inspect import inspect_pods
+from kubectl_podnet.cluster.inspect_pods import inspect_pods
 from kubectl_podnet.cluster.selection import Selection, skip_reason
 from kubectl_podnet.errors import ClusterError, ExitStatus, PodnetError
 from kubectl_podnet.model import PodNetReport

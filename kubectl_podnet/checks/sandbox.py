@@ -1,30 +1,17 @@
-"""The checks of the pod-network model: facts in, verdicts out. Pure.
+"""The pod's sandbox and its one wire: `pause-container`, `shared-netns`, `shared-ip` and
+`single-veth`. Pure: facts in, verdicts out.
 
-Each verdict carries the evidence (pids, inodes, ifindexes, addresses, ports) a learner
-needs to redo the check by hand, and, when it fails, the fix.
+Each verdict carries the evidence (pids, inodes, ifindexes, addresses) a learner needs to
+redo the check by hand, and its commands do exactly that with the real values filled in.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from kubectl_podnet.checks_path import check_mtu, check_routes
-from kubectl_podnet.checks_reach import INFERRED, check_pod_ip
+from kubectl_podnet.checks.verdict import Check, Verdict, enter_netns, primary_interface
 from kubectl_podnet.cni import family_of
-from kubectl_podnet.model import (
-    CheckResult,
-    ContainerFacts,
-    Interface,
-    Listener,
-    NodeFacts,
-    Probe,
-    Status,
-)
-from kubectl_podnet.verdict import Verdict, bracketed, primary_interface, worst
-
-__all__ = ["CHECKS", "CHECK_IDS", "Check", "Verdict", "primary_interface", "run_checks"]
+from kubectl_podnet.model import ContainerFacts, Interface, NodeFacts
 
 
 def _netns(inode: int | None) -> str:
@@ -219,105 +206,60 @@ def _attached_text(interface: Interface, network: str) -> str:
     return f"{interface.name} ({interface.kind}, {ips}, network {network})"
 
 
-_FIX_POD_IP = "bind 0.0.0.0 or [::] (or 127.0.0.1 if only the pod itself needs the port)"
-_FIX_V6_ONLY = "bind [::] with IPV6_V6ONLY off, or 0.0.0.0 as well, so 127.0.0.1 works too"
-_FIX_REFUSED = "the process listens but refuses on loopback: check its own bind and a local firewall in the netns"
+
+def _pause_by_hand(facts: NodeFacts) -> list[str]:
+    pod, sandbox = facts.pod, facts.sandbox
+    lines = []
+    if pod.name:
+        lines.append(f"crictl pods --name {pod.name} --namespace {pod.namespace}   # the sandbox (pause) of the pod")
+    if sandbox.container_id:
+        lines.append(f"crictl inspectp {sandbox.container_id[:13]} | grep -m1 '\"pid\"'   # pause pid")
+    lines.append(f"grep -lE '{pod.uid}|{pod.uid.replace('-', '_')}' /proc/[0-9]*/cgroup   # every process of the pod")
+    return lines
 
 
-def _listener_verdict(listener: Listener, probes: dict[tuple[str, int], Probe]) -> tuple[Status, str, str | None]:
-    owner = listener.container or "unknown container"
-    where = f"{owner} {bracketed(listener.address, listener.port)}"
-    if listener.protocol == "udp":
-        return _udp_verdict(listener, f"{where}/udp")
-    v4 = probes.get(("127.0.0.1", listener.port))
-    v6 = probes.get(("::1", listener.port))
-    v4_ok = bool(v4 and v4.ok)
-    v6_ok = bool(v6 and v6.ok)
-    if v4_ok:
-        also = f" and [::1]:{listener.port}" if v6_ok else ""
-        return "pass", f"{where} reachable at 127.0.0.1:{listener.port}{also}", None
-    if v6_ok:
-        return "warn", f"{where} reachable only at [::1]:{listener.port}; clients dialling 127.0.0.1 fail", _FIX_V6_ONLY
-    address = ipaddress.ip_address(listener.address)
-    if not address.is_unspecified and not address.is_loopback:
-        return "fail", f"{where} is bound only to {listener.address}: not reachable over localhost", _FIX_POD_IP
-    error = (v4.error if v4 else None) or (v6.error if v6 else None) or "not probed"
-    return "fail", f"{where} not reachable over loopback ({error})", _FIX_REFUSED
+def _netns_by_hand(facts: NodeFacts) -> list[str]:
+    sandbox = facts.sandbox
+    lines = [f"readlink /proc/{c.pids[0]}/ns/net   # {c.label}: its netns inode" for c in facts.containers if c.pids]
+    if sandbox.pid is not None:
+        lines.append(f"readlink /proc/{sandbox.pid}/ns/net   # pause: the pod netns every container must share")
+        if sandbox.pinned_path:
+            lines.append(f"ip netns exec {sandbox.pinned_path.rsplit('/', 1)[-1]} ip -br addr   # the same netns, pinned")
+    return lines
 
 
-def _udp_verdict(listener: Listener, where: str) -> tuple[Status, str, str | None]:
-    """UDP has no handshake to probe: judge by the bind address, and say so."""
-    address = ipaddress.ip_address(listener.address)
-    if address.is_unspecified or listener.address == "127.0.0.1":
-        return "pass", f"{where} reachable at 127.0.0.1:{listener.port} ({INFERRED})", None
-    if listener.address == "::1":
-        return "warn", f"{where} reachable only at [::1]:{listener.port}; clients sending to 127.0.0.1 are " \
-            f"not heard ({INFERRED})", _FIX_V6_ONLY
-    return "fail", f"{where} is bound only to {listener.address}: not reachable at 127.0.0.1 ({INFERRED})", \
-        _FIX_POD_IP
+def _ip_by_hand(facts: NodeFacts) -> list[str]:
+    if facts.pod.host_network:
+        return ["ip -br addr   # hostNetwork: the pod sees the node's interfaces"]
+    return [f"{enter_netns(facts)} ip -br addr"]
 
 
-def check_localhost(facts: NodeFacts) -> Verdict:
-    if not facts.listeners:
-        return Verdict("skip", "no TCP or UDP listener in the pod's containers")
-    probes = {(p.target, p.port): p for p in facts.probes}
-    verdicts = [(_listener_verdict(listener, probes), listener) for listener in facts.listeners]
-    evidence = {
-        "listeners": [
-            {"container": l.container, "protocol": l.protocol, "address": l.address, "port": l.port,
-             "status": status, "detail": text}
-            for (status, text, _), l in verdicts
-        ],
-        "probes": [f"{bracketed(p.target, p.port)} {'ok' if p.ok else p.error}" for p in facts.probes],
-    }
-    status = worst([status for (status, _, _), _ in verdicts])
-    if status == "pass":
-        tcp = sorted({l.port for l in facts.listeners if l.protocol == "tcp"})
-        udp = sorted({l.port for l in facts.listeners if l.protocol == "udp"})
-        parts = []
-        if tcp:
-            parts.append(f"every TCP listener reachable over 127.0.0.1 from the pod netns: "
-                         f"{', '.join(str(p) for p in tcp)}")
-        if udp:
-            parts.append(f"UDP {', '.join(str(p) for p in udp)} bound where 127.0.0.1 reaches ({INFERRED})")
-        return Verdict("pass", "; ".join(parts), evidence)
-    bad = [(text, fix) for (s, text, fix), _ in verdicts if s == status]
-    fixes = list(dict.fromkeys(fix for _, fix in bad if fix))
-    return Verdict(status, "; ".join(text for text, _ in bad), evidence, fix="; ".join(fixes))
+def _veth_by_hand(facts: NodeFacts) -> list[str]:
+    pod = facts.pod
+    if pod.host_network:
+        return []
+    lines = [f"{enter_netns(facts)} ip -d link   # eth0: 'veth ... link-netnsid N', @ifNN is the host peer's ifindex"]
+    for interface in facts.interfaces:
+        peer = interface.peer
+        if peer and peer.name:
+            lines.append(f"ip -d link show {peer.name}   # the host end of {interface.name}")
+            if peer.master:
+                lines.append(f"ip link show master {peer.master}   # every veth on the bridge")
+            else:
+                lines.append(f"ip route | grep {peer.name}   # routed: a host route per pod")
+    if pod.networks and pod.name:
+        lines.append(f"kubectl get pod {pod.name} -n {pod.namespace} -o jsonpath="
+                     "'{.metadata.annotations.k8s\\.v1\\.cni\\.cncf\\.io/network-status}'   # Multus: the "
+                     "interfaces the pod asked for")
+    return lines
 
 
-@dataclass(frozen=True)
-class Check:
-    id: str  # stable: CI jobs and docs/report.md key on it
-    proves: str  # what a pass means, in one line
-    judge: Callable[[NodeFacts], Verdict]
-
-
-# The one registry: ids, their order in every report, and the functions. Everything else
-# (the report, renderers, tests, docs, the e2e suite) reads it, never a literal list or count.
-CHECKS: tuple[Check, ...] = (
+CHECKS = (
     Check("pause-container", "the sandbox is found: a pause process, or the netns the runtime pinned",
-          check_pause_container),
+          check_pause_container, _pause_by_hand),
     Check("shared-netns", "every running container is in the sandbox's netns (hostNetwork: the node's)",
-          check_shared_netns),
-    Check("shared-ip", "every address of status.podIPs is on the pod's eth0", check_shared_ip),
+          check_shared_netns, _netns_by_hand),
+    Check("shared-ip", "every address of status.podIPs is on the pod's eth0", check_shared_ip, _ip_by_hand),
     Check("single-veth", "one veth in the pod netns, its host peer confirmed, on a bridge or routed",
-          check_single_veth),
-    Check("localhost", "every TCP listener of the pod answers over loopback from inside its netns (UDP: judged "
-          "from the bind address)", check_localhost),
-    Check("pod-ip", "every port the cluster dials (declared above all) answers at podIP:port from the node's netns",
-          check_pod_ip),
-    Check("routes", "the pod's default route leaves eth0 via an on-link gateway; the node's route to each pod IP "
-          "leaves by the pod's own veth or its bridge", check_routes),
-    Check("mtu", "the veth pair agrees on its MTU, and eth0 fits the node uplink minus any overlay overhead",
-          check_mtu),
+          check_single_veth, _veth_by_hand),
 )
-CHECK_IDS = tuple(check.id for check in CHECKS)
-
-
-def run_checks(facts: NodeFacts) -> list[CheckResult]:
-    results = []
-    for check in CHECKS:
-        verdict = check.judge(facts)
-        results.append(CheckResult(check.id, verdict.status, verdict.summary, verdict.evidence, verdict.fix))
-    return results

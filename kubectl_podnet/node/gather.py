@@ -14,7 +14,6 @@ import re
 
 from dataclasses import dataclass, field
 
-from kubectl_podnet.checks_reach import pod_ip_targets
 from kubectl_podnet.cni import identify
 from kubectl_podnet.errors import NoPodProcess, UsageError
 from kubectl_podnet.model import (
@@ -36,7 +35,7 @@ from kubectl_podnet.node import netlink
 from kubectl_podnet.node.cniconf import read_cni_config
 from kubectl_podnet.node.discover import CgroupGroup, find_sandbox, scan_pod, split_sandbox
 from kubectl_podnet.node.nsenter import run_in_netns
-from kubectl_podnet.node.probe import probe_loopback, probe_targets
+from kubectl_podnet.node.probe import pod_ip_targets, probe_loopback, probe_targets
 from kubectl_podnet.node.procfs import NETNS_DIR, PinnedNetns, ProcFS
 from kubectl_podnet.node.tcp import Socket, parse_inet_diag, parse_listeners, parse_udp_bound
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from kubectl_podnet.cni import UNKNOWN, Family, family_of
 from kubectl_podnet.model import Interface, NodeFacts, OverlayLink, Route, RouteLookup, Status
-from kubectl_podnet.verdict import Verdict, family_of as ip_family, primary_interface, worst
+from kubectl_podnet.checks.verdict import Check, Verdict, enter_netns, family_of as ip_family, primary_interface, worst
 
 # Outer headers a tunnel adds, by kind and underlay family: vxlan and geneve are Ethernet 14 +
 # UDP 8 + their own 8, plus IPv4 20 or IPv6 40 (Geneve options come on top; we count the base
@@ -298,3 +298,28 @@ def check_mtu(facts: NodeFacts) -> Verdict:
             "warn", f"{sends} > {why}: packets larger than {limit} leaving the node are dropped (or need "
             "fragmentation)", evidence, fix=fix.replace(" and recreate", " (or raise the uplink's) and recreate", 1))
     return Verdict("pass", f"{pair}; fits {why}", evidence)
+
+
+def _routes_by_hand(facts: NodeFacts) -> list[str]:
+    if facts.pod.host_network:
+        return []
+    eth0 = primary_interface(facts.interfaces)
+    peer = eth0.peer if eth0 else None
+    where = " or ".join(n for n in (peer.name, peer.master) if n) if peer else "the pod's veth or its bridge"
+    return [f"{enter_netns(facts)} ip route"] + [
+        f"ip route get {ip}   # the node's route to the pod: must leave by {where}" for ip in facts.pod.pod_ips]
+
+
+def _mtu_by_hand(facts: NodeFacts) -> list[str]:
+    if facts.pod.host_network:
+        return []
+    return [f"{enter_netns(facts)} ip -d link show eth0   # its mtu must equal the host peer's",
+            "ip route show default   # the node's uplink; ip -d link show DEV gives its mtu (and any vxlan/geneve)"]
+
+
+CHECKS = (
+    Check("routes", "the pod's default route leaves eth0 via an on-link gateway; the node's route to each pod IP "
+          "leaves by the pod's own veth or its bridge", check_routes, _routes_by_hand),
+    Check("mtu", "the veth pair agrees on its MTU, and eth0 fits the node uplink minus any overlay overhead",
+          check_mtu, _mtu_by_hand),
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from kubectl_podnet import __version__
-from kubectl_podnet.checks import run_checks
+from kubectl_podnet.checks.registry import run_checks
 from kubectl_podnet.model import API_VERSION, REPORT_KIND, Generator, NodeFacts, PodNetReport
 
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl_podnet import __version__
-from kubectl_podnet.checks import primary_interface
-from kubectl_podnet.envelope import report_from
-from kubectl_podnet.errors import AgentError, PodnetError
+from kubectl_podnet.checks.verdict import primary_interface
+from kubectl_podnet.envelope import map_from
 from kubectl_podnet.model import (
     API_VERSION,
     NODE_MAP_KIND,
@@ -25,7 +24,6 @@ from kubectl_podnet.model import (
     PodNetReport,
     Wire,
 )
-from kubectl_podnet.serde import from_json
 
 
 def pod_wires(report: PodNetReport, host: HostView) -> list[Wire]:
@@ -93,23 +91,6 @@ def node_map_from(
     envelope: dict[str, Any], where: str, node: str | None, asked: list[tuple[str | None, str | None]],
     errors: list[MapError] | None = None,
 ) -> PodNetNodeMap:
-    """The agent's answer to a NodeMapRequest (`asked`: each pod's namespace and name, in order)."""
-    if envelope.get("kind") == "AgentResult":
-        report_from(envelope, where, node)  # a whole-request failure: raises it
-    if envelope.get("kind") != "AgentResultList" or not isinstance(envelope.get("hostView"), dict):
-        raise AgentError(f"the agent in {where} answered no node view")
-    items = envelope.get("items") or []
-    if len(items) != len(asked):
-        raise AgentError(f"the agent in {where} answered {len(items)} results for {len(asked)} pods")
-    try:
-        host = from_json(HostView, envelope["hostView"])
-    except ValueError as exc:
-        raise AgentError(f"the agent in {where} sent a node view this plugin cannot read: {exc}") from exc
-    reports: list[PodNetReport] = []
-    missed = list(errors or [])
-    for (namespace, name), item in zip(asked, items):
-        try:
-            reports.append(report_from(item, where, node))
-        except PodnetError as exc:
-            missed.append(MapError(namespace=namespace, name=name, message=exc.one_line()))
-    return build_node_map(node, host, reports, missed)
+    """The agent's answer to a NodeMapRequest (`asked`: each pod's namespace and name, in order), mapped."""
+    host, reports, missed = map_from(envelope, where, node, asked)
+    return build_node_map(node, host, reports, [*(errors or []), *missed])

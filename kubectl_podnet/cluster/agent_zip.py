@@ -1,4 +1,4 @@
-"""Build the agent payload: the node side of this package plus pyroute2, as one zip.
+"""Build the agent payload: this package but its client side, plus pyroute2, as one zip.
 
 Deterministic (sorted names, fixed timestamps), so its sha256 names the code exactly:
 same plugin version and same pyroute2, same hash, no re-send. Zipping takes ~100 ms, so
@@ -14,6 +14,7 @@ import io
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,9 +22,10 @@ from pathlib import Path
 import kubectl_podnet
 from kubectl_podnet.errors import AgentError
 
-# The agent needs these; the CLI, cluster client, renderers and lab stay home.
-AGENT_PARTS = ("__init__.py", "errors.py", "model.py", "serde.py", "verdict.py", "checks.py", "checks_reach.py",
-               "checks_path.py", "cni.py", "connect_model.py", "report.py", "node")
+# What stays home: the client's rooms and its entry point. Everything else ships (the node
+# engine, the checks and the shared vocabulary at the top), so a new module of theirs is
+# never missed; the layers test holds every shipped file to importing only shipped files.
+CLIENT_SIDE = ("cli", "cluster", "lab", "render", "__main__.py")
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -37,15 +39,18 @@ class Payload:
         return self.source if isinstance(self.source, bytes) else self.source.read_bytes()
 
 
-def _files(root: Path, parts: tuple[str, ...] | None, arcbase: str) -> list[tuple[str, Path]]:
+def shipped(relative: str) -> bool:
+    """Whether a file of this package (its path inside it, posix) goes to the agent."""
+    return relative.split("/", 1)[0] not in CLIENT_SIDE
+
+
+def _files(root: Path, arcbase: str, keep: Callable[[str], bool]) -> list[tuple[str, Path]]:
     found = []
-    for part in parts or ("",):
-        base = root / part
-        paths = [base] if base.is_file() else sorted(base.rglob("*.py"))
-        for path in paths:
-            if "__pycache__" in path.parts or "tests" in path.relative_to(root).parts:
-                continue
-            found.append((f"{arcbase}/{path.relative_to(root).as_posix()}", path))
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root)
+        if "__pycache__" in path.parts or "tests" in relative.parts or not keep(relative.as_posix()):
+            continue
+        found.append((f"{arcbase}/{relative.as_posix()}", path))
     return sorted(found)
 
 
@@ -55,7 +60,7 @@ def _sources() -> list[tuple[str, Path]]:
         raise AgentError("pyroute2 is not installed here, so the agent payload cannot be built")
     ours = Path(kubectl_podnet.__file__).parent
     theirs = Path(os.path.dirname(spec.origin))
-    return _files(ours, AGENT_PARTS, "kubectl_podnet") + _files(theirs, None, "pyroute2")
+    return _files(ours, "kubectl_podnet", shipped) + _files(theirs, "pyroute2", lambda _: True)
 
 
 def zip_sources(entries: list[tuple[str, Path]]) -> bytes:

@@ -20,11 +20,11 @@ from typing import Any
 from kubectl_podnet.cluster import bootstrap
 from kubectl_podnet.cluster.agent import AgentManager, AgentPod, Progress
 from kubectl_podnet.cluster.manifests import CONTAINER
-from kubectl_podnet.cluster.payload import Payload, build_payload
+from kubectl_podnet.cluster.agent_zip import Payload, build_payload
 from kubectl_podnet.cluster.pod import inspect_request
 from kubectl_podnet.cluster.port import ClusterPort, Obj
 from kubectl_podnet.cluster.selection import Selection, select_pods, skip_reason
-from kubectl_podnet.envelope import parse_envelope, report_from
+from kubectl_podnet.envelope import outcomes_from, parse_envelope
 from kubectl_podnet.errors import AgentError, ClusterError, NoPodProcess, PodnetError
 from kubectl_podnet.model import InspectRequest, PodNetReport
 from kubectl_podnet.outcome import Outcome, PodOutcome, Skipped
@@ -73,25 +73,6 @@ def run_agent(
         how = f"its resident agent (pid {resident})" if resident else "an agent started for this run"
         progress(f"debug: {where} answered from {how}")
     return AgentRun(outcomes=outcomes, sent_payload=sent, resident_pid=resident if isinstance(resident, int) else None)
-
-
-def outcomes_from(envelope: dict[str, Any], expected: int, where: str, node: str | None) -> list[Outcome]:
-    """A batch answer: one report or error per request, or the whole batch's error raised. Pure."""
-    if envelope.get("kind") != "AgentResultList":
-        report_from(envelope, where, node)  # a whole-batch failure: raises it
-        raise AgentError(f"the agent in {where} answered one result for {expected} requests")
-    items = envelope.get("items")
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise AgentError(f"the agent in {where} answered an AgentResultList without a list of results")
-    if len(items) != expected:
-        raise AgentError(f"the agent in {where} answered {len(items)} results for {expected} requests")
-    outcomes: list[Outcome] = []
-    for item in items:
-        try:
-            outcomes.append(report_from(item, where, node))
-        except PodnetError as exc:
-            outcomes.append(exc)
-    return outcomes
 
 
 def run_agent_on(
