@@ -1,7 +1,7 @@
 """`connect A B` on a real cluster: pods on two workers and on one node, and faults injected
 on a kind node (always removed): each must name the right hop and node.
 
-The faults are the causes users hit most (issue 17): pod-to-pod traffic masqueraded, the
+The faults are the causes users hit most: pod-to-pod traffic masqueraded, the
 vxlan port dropped on B's node, B's node's underlay MTU lowered, FORWARD DROP on A's node,
 and a stale FDB entry for B's node on A's. They are made with the node container's own
 tools (`docker exec NODE iptables|ip|bridge`), so only the kind cluster runs them; the

@@ -1,4 +1,4 @@
-"""Issue 8 on a real cluster: one user's inspect never breaks the shared agent, and every
+"""On a real cluster: one user's inspect never breaks the shared agent, and every
 failure says what really happened (image flap, install races, least privilege, crashing
 containers, an agent pod the cluster refuses)."""
 

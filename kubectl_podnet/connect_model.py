@@ -4,7 +4,7 @@ Two agents, one per node, run the same code in two roles: the *source* (A's node
 A's egress, its node's forwarding of A's packet and the tunnel it enters, and dials B; the
 *target* (B's node) opens a one-off listener inside B's netns, reads its node's delivery of
 the packet, watches its uplink and B's host veth for it, and reports whom it accepted. Each
-side's facts are the kernel's own answers on that node; `hops.py` (pure) joins both sides
+side's facts are the kernel's own answers on that node; `checks/hops.py` (pure) joins both sides
 into the hop verdicts of `PodNetConnect`. Each side also carries the pod's own inspect
 report whole (a value travels once).
 """

@@ -1,6 +1,6 @@
-"""The agent's answer, both ends: the one JSON line the node engine prints, and how the
-client reads it back into reports, connect facts and errors of our own tree.
+"""The agent's answer, both ends: the JSON line the engine prints, and its reading back.
 
+The client reads it back into reports, connect facts and errors of our own tree.
 `AgentResult` carries one report (or one node's side of a connect) or one error;
 `AgentResultList` carries a result per request of a batch, plus the node's own view when a
 map was asked. Every answer carries its exit code, because the exec status channel can be

@@ -24,11 +24,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from kubectl_podnet.checks.report import build_report
 from kubectl_podnet.cluster.manifests import DEFAULT_NAMESPACE, agent_objects
 from kubectl_podnet.cluster.port import ExecResult
 from kubectl_podnet.errors import ClusterError
 from kubectl_podnet.model import PodInfo
-from kubectl_podnet.checks.report import build_report
 from kubectl_podnet.serde import to_json
 from tests.factories import healthy
 from tests.fakes import FakeCluster, pod_from, selector_matches

@@ -24,11 +24,11 @@ from dataclasses import replace
 
 from kubectl_podnet import __version__
 from kubectl_podnet.checks.path import lookup_text
+from kubectl_podnet.checks.verdict import primary_interface, worst
 from kubectl_podnet.cni import family_of
 from kubectl_podnet.connect_model import CONNECT_KIND, ConnectSide, Dial, Hop, NodeRef, PodNetConnect, PolicyRef
 from kubectl_podnet.model import API_VERSION, Generator, Status
 from kubectl_podnet.serde import to_json
-from kubectl_podnet.checks.verdict import primary_interface, worst
 
 HOP_IDS = ("a-egress", "a-forward", "overlay", "b-deliver", "connection", "mtu", "port", "policy")
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from kubectl_podnet.checks.verdict import Check, Verdict, enter_netns, family_of as ip_family, primary_interface, worst
 from kubectl_podnet.cni import UNKNOWN, Family, family_of
 from kubectl_podnet.model import Interface, NodeFacts, OverlayLink, Route, RouteLookup, Status
-from kubectl_podnet.checks.verdict import Check, Verdict, enter_netns, family_of as ip_family, primary_interface, worst
 
 # Outer headers a tunnel adds, by kind and underlay family: vxlan and geneve are Ethernet 14 +
 # UDP 8 + their own 8, plus IPv4 20 or IPv6 40 (Geneve options come on top; we count the base

@@ -51,8 +51,12 @@ def is_command_path(words: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        # standalone: typer prints usage errors itself and exits 2
-        app(args=argv, prog_name="kubectl podnet")
+        code = app(args=argv, prog_name="kubectl podnet", standalone_mode=False)
+    except typer.TyperException as exc:  # the parser's own: bad flags, values, arguments
+        return _usage_error(exc)
+    except typer.Abort:  # end of input at a prompt
+        sys.stderr.write("kubectl-podnet: error: aborted\n")
+        return int(ExitStatus.USAGE)
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else int(ExitStatus.USAGE)
     except PodnetError as exc:
@@ -67,4 +71,16 @@ def main(argv: list[str] | None = None) -> int:
             f"kubectl-podnet: internal error: {exc.__class__.__name__}: {exc} (rerun with PODNET_DEBUG=1 for details)\n"
         )
         return int(ExitStatus.INTERNAL)
-    return int(ExitStatus.OK)
+    return code if isinstance(code, int) else int(ExitStatus.OK)  # typer.Exit(code) returns its code
+
+
+def _usage_error(exc: typer.TyperException) -> int:
+    """One line, like every other error, naming the help to read; a bare group prints its help."""
+    context = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `kubectl podnet` alone: the help is the answer
+        sys.stderr.write(exc.format_message() + "\n")
+        return int(ExitStatus.USAGE)
+    message = " ".join(exc.format_message().split())
+    hint = f" (see '{context.command_path} -h')" if context is not None else ""
+    sys.stderr.write(f"kubectl-podnet: error: {message}{hint}\n")
+    return int(ExitStatus.USAGE)

@@ -1,8 +1,8 @@
 """The console script's front door: answer what needs no parsing before typer is loaded.
 
-Measured (issue 10): `version` and `inspect -h` through typer cost ~0.2 s, nearly all of
-it importing typer, its click and pydantic, and every verb's module; the target is
-0.08 s. So `version` is answered here, and help is typer's own rendering replayed from a
+Measured: `version` and `inspect -h` through typer cost ~0.2 s, nearly all of it
+importing typer, its click and pydantic, and every verb's module; the target is 0.08 s.
+So `version` is answered here, and help is typer's own rendering replayed from a
 cache: the first `CMD -h` renders it through typer (as always) and keeps the bytes,
 keyed by the CLI's sources (paths, sizes, mtimes of the whole package), typer's version,
 the terminal width and whether stdout is a terminal. Any change to the CLI makes a new

@@ -24,8 +24,8 @@ from __future__ import annotations
 import hashlib
 
 from kubectl_podnet.cluster.manifests import CACHE_DIR
-from kubectl_podnet.errors import AgentError, ExitStatus, UsageError
 from kubectl_podnet.envelope import RESULT_KIND
+from kubectl_podnet.errors import AgentError, ExitStatus, UsageError
 from kubectl_podnet.model import API_VERSION
 
 NEED_PAYLOAD = 64

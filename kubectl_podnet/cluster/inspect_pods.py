@@ -19,8 +19,8 @@ from typing import Any
 
 from kubectl_podnet.cluster import bootstrap
 from kubectl_podnet.cluster.agent import AgentManager, AgentPod, Progress
-from kubectl_podnet.cluster.manifests import CONTAINER
 from kubectl_podnet.cluster.agent_zip import Payload, build_payload
+from kubectl_podnet.cluster.manifests import CONTAINER
 from kubectl_podnet.cluster.pod import inspect_request
 from kubectl_podnet.cluster.port import ClusterPort, Obj
 from kubectl_podnet.cluster.selection import Selection, select_pods, skip_reason

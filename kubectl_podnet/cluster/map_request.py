@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 
+from kubectl_podnet.checks.nodemap import node_map_from
 from kubectl_podnet.cluster.agent import AgentManager, Progress
-from kubectl_podnet.cluster.inspect_pods import exec_agent
 from kubectl_podnet.cluster.agent_zip import build_payload
+from kubectl_podnet.cluster.inspect_pods import exec_agent
 from kubectl_podnet.cluster.pod import inspect_request
 from kubectl_podnet.cluster.port import ClusterPort
 from kubectl_podnet.errors import PodnetError
 from kubectl_podnet.model import InspectRequest, MapError, NodeMapRequest, PodNetNodeMap
-from kubectl_podnet.checks.nodemap import node_map_from
 from kubectl_podnet.serde import to_json
 
 FINISHED = ("Succeeded", "Failed")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubectl_podnet.cluster.declared import attached_networks, declared_ports
 from kubectl_podnet.cluster.api_types import Container, ContainerStatus, Pod, as_pod
+from kubectl_podnet.cluster.declared import attached_networks, declared_ports
 from kubectl_podnet.errors import ClusterError
 from kubectl_podnet.model import ContainerRef, ContainerState, InspectRequest, Role
 
@@ -57,11 +57,6 @@ def pod_containers(raw: Obj) -> list[ContainerRef]:
             refs.append(ContainerRef(id=_strip_runtime((entry or {}).get("containerID") or ""), name=name, role=kind,
                                      status=container_state(entry)))
     return refs
-
-
-def running_containers(pod: Obj) -> list[ContainerRef]:
-    """Containers with a running process: app, native sidecars, ephemeral; not finished inits."""
-    return [ref for ref in pod_containers(pod) if ref.status is not None and ref.status.state == "running"]
 
 
 def _pending_reason(pod: Pod) -> str:

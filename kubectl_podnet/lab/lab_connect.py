@@ -2,7 +2,7 @@
 exactly as the DaemonSet would run it on each node; the hops judged as the client judges them.
 
 The cluster client (cluster/connect.py) and the lab share the request builder
-(`connect_model.connect_requests`) and the judgement (`hops.py`); only the way an agent is
+(`connect_model.connect_requests`) and the judgement (`checks/hops.py`); only the way an agent is
 reached differs.
 """
 
@@ -12,9 +12,9 @@ import json
 import random
 from concurrent.futures import ThreadPoolExecutor
 
+from kubectl_podnet.checks.hops import build_connect
 from kubectl_podnet.connect_model import EPHEMERAL, ConnectRequest, PodNetConnect, connect_requests
 from kubectl_podnet.envelope import parse_envelope, side_from
-from kubectl_podnet.checks.hops import build_connect
 from kubectl_podnet.lab.world import run_agent
 from kubectl_podnet.model import InspectRequest
 from kubectl_podnet.serde import to_json

@@ -225,9 +225,3 @@ def _azure(node: str, ns: str, veth: str, pod: PodPlan) -> list[Command]:
 
 _CNI_WIRING = {"calico": _calico, "cilium": _cilium, "aws-vpc": _aws_vpc, "azure": _azure}
 
-
-def all_commands(plan: LabPlan) -> list[Command]:
-    commands = node_commands(plan)
-    for pod in plan.pods:
-        commands += pod_commands(plan, pod)
-    return commands

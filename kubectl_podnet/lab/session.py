@@ -13,15 +13,15 @@ import socket
 import threading
 from dataclasses import dataclass
 
+from kubectl_podnet.checks.nodemap import node_map_from
 from kubectl_podnet.envelope import parse_envelope
 from kubectl_podnet.lab.modes import Connect, LabMode
-from kubectl_podnet.lab.spec import inspect_request
 from kubectl_podnet.lab.overlay import OverlayLab, clean_overlay
+from kubectl_podnet.lab.spec import inspect_request
 from kubectl_podnet.lab.world import LabNode, clean, run_agent
-from kubectl_podnet.node.procfs import NETNS_DIR
 from kubectl_podnet.model import NodeMapRequest, PodNetNodeMap
 from kubectl_podnet.node.nsenter import enter_netns
-from kubectl_podnet.checks.nodemap import node_map_from
+from kubectl_podnet.node.procfs import NETNS_DIR
 from kubectl_podnet.serde import to_json
 
 

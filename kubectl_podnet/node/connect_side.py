@@ -42,13 +42,13 @@ from kubectl_podnet.connect_model import (
     Sysctls,
     Tunnel,
 )
+from kubectl_podnet.checks.verdict import primary_interface
 from kubectl_podnet.errors import NoPodProcess, UsageError
 from kubectl_podnet.model import NodeFacts, RouteLookup
 from kubectl_podnet.node import netlink, rtnl_path
 from kubectl_podnet.node.gather import NodeView, inspect_pod, open_pod_netns, read_node_view
 from kubectl_podnet.node.iptables import read_firewall
 from kubectl_podnet.node.nsenter import run_in_netns
-from kubectl_podnet.checks.verdict import primary_interface
 
 IP_MTU_DISCOVER, IP_PMTUDISC_PROBE = 10, 3  # DF set, the cached path MTU ignored: the probe is its size
 ETH_P_ALL, ETH_P_IP, PACKET_OUTGOING = 0x0003, 0x0800, 4

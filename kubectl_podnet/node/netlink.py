@@ -45,7 +45,7 @@ def _load_rtnetlink() -> tuple[Any, Any]:
     That __init__ imports every protocol pyroute2 speaks (conntrack, ndb, ipdb, nl80211,
     wireguard, ...): ~0.3 s, paid by the agent on every exec, for re-exports only. We need
     rtnetlink alone, so we register the bare package and import that one module.
-    Only this module imports pyroute2 (tests/unit/test_boundaries.py), so no one else in
+    Only this module imports pyroute2 (tests/unit/test_layers.py), so no one else in
     the process expects the re-exports.
     """
     if "pyroute2" not in sys.modules:

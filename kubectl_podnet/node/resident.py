@@ -1,11 +1,11 @@
 """The resident agent: one server per payload digest, reached over a unix socket.
 
-Decision: every exec used to start Python in the agent pod and import the agent and
-pyroute2 again (~0.2-0.3 s of a warm inspect). Now the per-exec bootstrap calls `run`:
-it asks the resident server of its own digest first, and only when that cannot answer
-(no socket, refused, no acknowledgement within a bound taken from the request's deadline,
-a reply cut short) runs the agent inline exactly as before, then starts a server for the
-next exec. The user sees the same envelope and exit code either way; a dead or hung
+Decision: starting Python in the agent pod and importing the agent and pyroute2 costs
+~0.2-0.3 s, most of a warm inspect, so an exec does not pay it. The per-exec bootstrap
+calls `run`: it asks the resident server of its own digest first, and only when that
+cannot answer (no socket, refused, no acknowledgement within a bound taken from the
+request's deadline, a reply cut short) runs the engine inline, then starts a server for
+the next exec. The user sees the same envelope and exit code either way; a dead or hung
 server costs one slower run.
 
 - The socket, pidfile and lock live in the digest's own directory of the cache, and the

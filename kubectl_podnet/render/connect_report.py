@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from kubectl_podnet.connect_model import ConnectSide, PodNetConnect
 from kubectl_podnet.checks.verdict import primary_interface
+from kubectl_podnet.connect_model import ConnectSide, PodNetConnect
 
 _STATUS = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kubectl_podnet.model import HostLink, PodNetNodeMap, PodNetReport
 from kubectl_podnet.checks.nodemap import pod_label
+from kubectl_podnet.model import HostLink, PodNetNodeMap, PodNetReport
 from kubectl_podnet.render.map_text import (
     containers_text,
     header,

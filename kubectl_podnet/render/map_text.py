@@ -12,9 +12,9 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass, field
 
+from kubectl_podnet.checks.nodemap import failed_checks, pod_label, primary_of
 from kubectl_podnet.cni import family_of
 from kubectl_podnet.model import Address, HostLink, PodNetNodeMap, PodNetReport, Wire
-from kubectl_podnet.checks.nodemap import failed_checks, pod_label, primary_of
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,6 @@ from kubectl_podnet.model import API_VERSION, PodNetReport
 from kubectl_podnet.serde import to_json
 
 
-def render_json(report: PodNetReport) -> str:
-    return render_json_doc(to_json(report))
-
-
-def render_yaml(report: PodNetReport) -> str:
-    return render_yaml_doc(to_json(report))
-
-
 def report_list(reports: list[PodNetReport], errors: list[dict[str, Any]], skipped: list[dict[str, Any]]
                 ) -> dict[str, Any]:
     """Several pods: `PodNetReportList`, the reports, the pods that could not be inspected and

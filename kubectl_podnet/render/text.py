@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import textwrap
 
-from kubectl_podnet.checks.verdict import primary_interface
 from kubectl_podnet.checks.path import overlays_on_path
+from kubectl_podnet.checks.verdict import primary_interface
 from kubectl_podnet.cni import describe
 from kubectl_podnet.model import PodNetReport
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from kubectl_podnet.cli import cluster_opts
 from kubectl_podnet.checks.registry import CHECKS
+from kubectl_podnet.cli import cluster_opts
 from kubectl_podnet.cli.app import main
 from kubectl_podnet.lab.spec import ContainerSpec, PodSpec
 from kubectl_podnet.lab.world import LabNode, clean

@@ -22,8 +22,8 @@ from kubectl_podnet.lab.modes import MODES, LabMode, find_mode
 from kubectl_podnet.lab.session import ConnectResult, build_mode, map_lab, prove
 from kubectl_podnet.lab.spec import NODE_IP
 from kubectl_podnet.lab.world import CGROUP_ROOT, STATE_DIR, LabNode, clean
-from kubectl_podnet.node.procfs import NETNS_DIR
 from kubectl_podnet.model import PodNetNodeMap
+from kubectl_podnet.node.procfs import NETNS_DIR
 from kubectl_podnet.render.map_text import render_map_text
 from kubectl_podnet.serde import from_json, to_json
 from tests.normalise import normalised

@@ -17,11 +17,11 @@ import pytest
 
 from kubectl_podnet.cluster import bootstrap
 from kubectl_podnet.cluster.agent import AgentManager, AgentPod, last_used_text
-from kubectl_podnet.cluster.inspect_pods import run_agent
 from kubectl_podnet.cluster.agent_zip import Payload, build_payload
+from kubectl_podnet.cluster.inspect_pods import run_agent
 from kubectl_podnet.cluster.manifests import CACHE_DIR
-from kubectl_podnet.errors import AgentError, ExitStatus, NodeError
 from kubectl_podnet.envelope import RESULT_KIND
+from kubectl_podnet.errors import AgentError, ExitStatus, NodeError
 from kubectl_podnet.model import API_VERSION, InspectRequest
 from tests.fakes import FakeCluster, running_agent_pod
 

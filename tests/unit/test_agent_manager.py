@@ -63,7 +63,7 @@ def test_no_install_without_the_agent_fails_with_the_way_out() -> None:
         AgentManager(FakeCluster()).ensure_on("node-1", timeout=1, install=False)
 
 
-# ---- issue 8.1: the installed image is authoritative --------------------------------------
+# ---- the installed image is authoritative ---------------------------------------------------
 
 
 def test_inspect_without_agent_image_uses_the_installed_mirror_and_writes_nothing() -> None:
@@ -160,7 +160,7 @@ def test_agent_install_refuses_to_switch_the_image_of_a_newer_revision() -> None
         AgentManager(cluster, image="x:1").install()
 
 
-# ---- issue 8.2 and 9.4: concurrent installs converge --------------------------------------
+# ---- concurrent installs converge -----------------------------------------------------------
 
 
 def test_creates_that_lost_the_race_read_what_the_other_created_and_go_on() -> None:
@@ -209,7 +209,7 @@ def test_an_object_that_keeps_changing_gives_up_after_bounded_attempts() -> None
         AgentManager(cluster).install()
 
 
-# ---- issue 8.3: the warm path needs only pods list and exec -------------------------------
+# ---- the warm path needs only pods list and exec --------------------------------------------
 
 
 def test_a_ready_current_agent_pod_is_used_without_reading_any_object() -> None:
@@ -231,7 +231,7 @@ def test_no_install_never_reads_the_daemonset_even_when_the_pod_is_old() -> None
     assert cluster.reads == []
 
 
-# ---- issue 8.9: a pod the DaemonSet cannot create -----------------------------------------
+# ---- a pod the DaemonSet cannot create ------------------------------------------------------
 
 
 def _refusal(cluster: FakeCluster, version: str) -> Obj:

@@ -6,10 +6,10 @@ import dataclasses
 
 from kubectl_podnet.checks.reach import check_localhost
 from kubectl_podnet.checks.registry import CHECKS
-from kubectl_podnet.checks.sandbox import check_pause_container, check_shared_ip, check_shared_netns, check_single_veth
-from kubectl_podnet.model import Address, AttachedNetwork, ContainerState, Interface, Listener, Peer, Probe, Sandbox
 from kubectl_podnet.checks.report import build_report
+from kubectl_podnet.checks.sandbox import check_pause_container, check_shared_ip, check_shared_netns, check_single_veth
 from kubectl_podnet.checks.verdict import Verdict
+from kubectl_podnet.model import Address, AttachedNetwork, ContainerState, Interface, Listener, Peer, Probe, Sandbox
 from tests.factories import LO, NODE_NETNS, POD_NETNS, SIDECAR_ID, container, eth0, healthy
 
 

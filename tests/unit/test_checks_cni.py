@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from kubectl_podnet.checks.sandbox import check_single_veth
 from kubectl_podnet.checks.path import check_mtu, check_routes, overlay_overhead
 from kubectl_podnet.checks.reach import check_pod_ip
+from kubectl_podnet.checks.sandbox import check_single_veth
 from kubectl_podnet.cni import FAMILIES, describe, identify
 from kubectl_podnet.model import (
     Address,

@@ -6,8 +6,8 @@ import dataclasses
 
 from kubectl_podnet.checks.reach import check_localhost
 from kubectl_podnet.checks.reach import check_pod_ip
-from kubectl_podnet.node.probe import pod_ip_targets
 from kubectl_podnet.model import DeclaredPort, Listener, NodeFacts, Probe
+from kubectl_podnet.node.probe import pod_ip_targets
 from tests.factories import healthy
 
 POD_IP = "10.244.1.5"

@@ -34,13 +34,34 @@ def test_version_prints_the_plugin_version(capsys: pytest.CaptureFixture[str]) -
     assert capsys.readouterr().out == f"kubectl-podnet {__version__}\n"
 
 
-def test_unknown_option_is_usage_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_option_is_one_line_usage_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inspect", "web", "--bogus"]) == 2
-    assert "No such option: --bogus" in capsys.readouterr().err
+    assert capsys.readouterr().err == "kubectl-podnet: error: No such option: --bogus (see 'kubectl podnet inspect -h')\n"
 
 
-def test_bad_output_format_is_usage_exit_2() -> None:
-    assert main(["inspect", "web", "-o", "xml"]) == 2
+@pytest.mark.parametrize("args", [["inspect", "web", "-o", "xml"], ["lab", "--mode"], ["node", "map", "--width", "x"],
+                                  ["connect", "a"], ["agent", "install", "--timeout", "-"]])
+def test_every_parser_error_is_one_line_usage_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kubectl-podnet: error: ") and err.count("\n") == 1, err
+
+
+def test_the_bare_command_prints_its_help_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert capsys.readouterr().err.startswith("Usage: kubectl podnet [OPTIONS] COMMAND")
+
+
+def test_a_bug_of_ours_is_one_line_exit_4_not_cluster_trouble(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise KeyError("podIPs")
+
+    monkeypatch.setattr(cluster_opts, "connect", broken)
+    assert main(["inspect", "web"]) == 4
+    assert capsys.readouterr().err == ("kubectl-podnet: internal error: KeyError: 'podIPs' "
+                                       "(rerun with PODNET_DEBUG=1 for details)\n")
 
 
 def test_missing_kubeconfig_file_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -135,7 +156,7 @@ def test_agent_status_and_uninstall_through_the_cli(fake: FakeCluster, capsys: p
     assert fake.objects == {}
 
 
-# ---- issue 8.7: bad input is caught where it is typed ---------------------------------------
+# ---- bad input is caught where it is typed --------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from kubectl_podnet.checks.sandbox import check_single_veth
 from kubectl_podnet.checks.path import check_mtu, check_routes
+from kubectl_podnet.checks.sandbox import check_single_veth
 from kubectl_podnet.cni import identify
 from kubectl_podnet.model import CniConfig, CniInfo, NodeFacts, Route, RouteLookup
 from kubectl_podnet.node import netlink, rtnl, rtnl_path

@@ -19,8 +19,8 @@ import typer
 from kubectl_podnet.cli.app import app, main
 from kubectl_podnet.cli.completion_cmd import ERROR, FILTER_DIRS, NO_FILE_COMP, Answer, Position, complete
 from kubectl_podnet.cli.completion_scripts import SCRIPTS
-from kubectl_podnet.errors import ClusterError
 from kubectl_podnet.cli.output import Format
+from kubectl_podnet.errors import ClusterError
 
 ROOT = typer.main.get_command(app)
 FORMATS = [output.value for output in Format]  # the one table of output formats, in its order

@@ -32,7 +32,7 @@ def _quiet(_: str) -> None:
     return None
 
 
-# ---- issue 8.5: no process of the pod: re-read it and say what happened ---------------------
+# ---- no process of the pod: re-read it and say what happened --------------------------------
 
 
 def test_a_pod_deleted_during_the_inspect_is_named_as_deleted(tmp_path: Path) -> None:

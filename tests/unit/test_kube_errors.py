@@ -32,7 +32,7 @@ def test_status_errors_by_code() -> None:
     assert _status_error(500, "etcd timeout", "pod a/b").one_line() == "pod a/b: API error 500 etcd timeout"
 
 
-# ---- issue 8.8: an unreachable API server is named, after one attempt ------------------------
+# ---- an unreachable API server is named, after one attempt ----------------------------------
 # Real sockets on loopback stand in for a broken API server: refused, silent, wrong certificate.
 
 import socket  # noqa: E402

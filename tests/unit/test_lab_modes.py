@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from kubectl_podnet.checks.registry import CHECK_IDS
 from kubectl_podnet.checks.hops import HOP_IDS
+from kubectl_podnet.checks.registry import CHECK_IDS
 from kubectl_podnet.errors import UsageError
 from kubectl_podnet.lab.modes import MODES, find_mode, mode_list
-from kubectl_podnet.lab.plan import all_commands
+from kubectl_podnet.lab.plan import Command, node_commands, pod_commands
+from kubectl_podnet.lab.spec import LabPlan
 from kubectl_podnet.lab.spec import plan_lab
 
+
+
+def all_commands(plan: LabPlan) -> list[Command]:
+    """What the lab runs for `plan`, in its order: the node, then each pod."""
+    return node_commands(plan) + [argv for pod in plan.pods for argv in pod_commands(plan, pod)]
 
 
 def test_every_mode_is_named_once_and_listed_on_one_line() -> None:

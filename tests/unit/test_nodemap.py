@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kubectl_podnet.checks.nodemap import build_node_map, node_map_from, pod_wires
+from kubectl_podnet.checks.report import build_report
 from kubectl_podnet.errors import AgentError, UsageError
 from kubectl_podnet.model import Address, Interface, MapError, Peer, PodNetNodeMap, Route
 from kubectl_podnet.node.engine import run
 from kubectl_podnet.node.hostview import host_view
-from kubectl_podnet.checks.nodemap import build_node_map, node_map_from, pod_wires
 from kubectl_podnet.render.structured import render_json_doc, render_yaml_doc
-from kubectl_podnet.checks.report import build_report
 from kubectl_podnet.serde import from_json, to_json
 from tests.factories import eth0, healthy
 from tests.mapfactories import sample_map

@@ -7,10 +7,10 @@ import json
 import pytest
 import yaml
 
-from kubectl_podnet.cli.output import Format, emit, emit_many, renderer
-from kubectl_podnet.outcome import PodOutcome
-from kubectl_podnet.errors import ClusterError, ExitStatus
 from kubectl_podnet.checks.report import build_report
+from kubectl_podnet.cli.output import Format, emit, emit_many, renderer
+from kubectl_podnet.errors import ClusterError, ExitStatus
+from kubectl_podnet.outcome import PodOutcome
 from kubectl_podnet.serde import to_json
 from tests.factories import healthy
 

@@ -7,11 +7,15 @@ from typing import Any
 
 import pytest
 
-from kubectl_podnet.cluster.pod import inspect_request, pod_containers, running_containers
-from kubectl_podnet.model import ContainerState
+from kubectl_podnet.cluster.pod import inspect_request, pod_containers
 from kubectl_podnet.errors import ClusterError
+from kubectl_podnet.model import ContainerRef, ContainerState
 
 UID = "5e2a0c4b-8a3f-4f2e-9a53-3b1f0c9d1e77"
+
+
+def _running(pod: dict[str, Any]) -> list[ContainerRef]:
+    return [ref for ref in pod_containers(pod) if ref.status is not None and ref.status.state == "running"]
 
 
 def pod(**status: Any) -> dict[str, Any]:
@@ -44,7 +48,7 @@ def pod(**status: Any) -> dict[str, Any]:
 
 
 def test_running_containers_with_roles_and_runtime_prefix_stripped() -> None:
-    refs = running_containers(pod())
+    refs = _running(pod())
     assert [(r.name, r.role, r.id[:1]) for r in refs] == [
         ("proxy", "sidecar", "1"), ("web", "app", "3"), ("sidecar", "app", "4"), ("debugger", "ephemeral", "5"),
     ]
@@ -100,7 +104,7 @@ def test_containers_come_in_spec_order_not_the_api_s_name_order() -> None:
         {"name": "alpha", "containerID": "containerd://" + "6" * 64, "state": {"running": {}}},
         {"name": "zeta", "containerID": "containerd://" + "7" * 64, "state": {"running": {}}},
     ]
-    names = [r.name for r in running_containers(shuffled) if r.role == "app"]
+    names = [r.name for r in _running(shuffled) if r.role == "app"]
     assert names == ["zeta", "alpha"]
 
 
@@ -124,7 +128,7 @@ def test_the_request_carries_every_container_of_the_spec_with_its_state() -> Non
         ("not-started", "ephemeral", ContainerState("waiting", "no status yet")),
     ]
     assert refs[-1].id == "" and refs[4].id == "6" * 64
-    assert [r.name for r in running_containers(crashing)] == ["proxy", "web", "sidecar", "debugger"]
+    assert [r.name for r in _running(crashing)] == ["proxy", "web", "sidecar", "debugger"]
 
 
 def test_a_container_without_status_or_id_is_waiting_and_a_running_one_without_id_is_starting() -> None:

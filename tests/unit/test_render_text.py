@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 from kubectl_podnet.checks.registry import CHECKS
+from kubectl_podnet.checks.registry import CHECK_IDS
+from kubectl_podnet.checks.report import build_report
 from kubectl_podnet.model import AttachedNetwork, ContainerState, Interface, Listener, OverlayLink, Peer, Probe, Sandbox
 from kubectl_podnet.render.commands import manual_commands
 from kubectl_podnet.render.text import render_text, render_topology
-from kubectl_podnet.checks.report import build_report
 from tests.factories import LO, NODE_NETNS, container, eth0, healthy
 
 HEALTHY_80 = f"""\
@@ -106,6 +107,21 @@ def test_manual_commands_use_the_real_pids_names_and_ports() -> None:
     assert "bash -c 'echo > /dev/tcp/10.244.1.5/8080' && echo reachable   # from the node: port 8080 at the pod IP" in lines
     assert "ip route get 10.244.1.5   # the node's route to the pod: must leave by veth3a1f09c2 or cni0" in lines
     assert "nsenter -t 4711 -n ip -d link show eth0   # its mtu must equal the host peer's" in lines
+
+
+def test_manual_commands_stand_under_the_check_they_redo_in_report_order() -> None:
+    lines = manual_commands(build_report(healthy()))
+    headers = {line[2:].split(":")[0]: at for at, line in enumerate(lines) if line.startswith("# ") and at > 0}
+    assert list(headers) == list(CHECK_IDS)  # a healthy bridge pod: every check has commands to redo it
+    route_get = lines.index("ip route get 10.244.1.5   # the node's route to the pod: must leave by veth3a1f09c2 or cni0")
+    assert headers["routes"] < route_get < headers["mtu"]
+
+
+def test_a_host_network_pod_gets_no_veth_route_or_mtu_commands() -> None:
+    lines = manual_commands(build_report(healthy(pod=dataclasses.replace(healthy().pod, host_network=True))))
+    headers = [line[2:].split(":")[0] for line in lines[1:] if line.startswith("# ")]
+    assert "single-veth" not in headers and "routes" not in headers and "mtu" not in headers
+    assert "ip -br addr   # hostNetwork: the pod sees the node's interfaces" in lines
 
 
 def test_manual_commands_for_a_pinned_netns_use_ip_netns_exec() -> None:

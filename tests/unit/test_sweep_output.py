@@ -12,13 +12,13 @@ import junitparser
 import pytest
 
 from kubectl_podnet.checks.registry import CHECK_IDS
+from kubectl_podnet.checks.report import build_report
 from kubectl_podnet.cli.output import Format, emit, emit_many, renderer
 from kubectl_podnet.errors import AgentError, ClusterError, ExitStatus
 from kubectl_podnet.model import PodInfo, PodNetReport
 from kubectl_podnet.outcome import PodOutcome, Skipped, verdicts_only
 from kubectl_podnet.render.junit import render_junit
 from kubectl_podnet.render.summary import render_summary
-from kubectl_podnet.checks.report import build_report
 from tests.factories import LO, UID, healthy
 
 
