@@ -32,8 +32,6 @@ _FIX_UNREACHABLE = (
     "refuses non-loopback peers"
 )
 INFERRED = "inferred from the bind address, not probed: UDP has no handshake"
-
-
 _FIX_POD_IP = "bind 0.0.0.0 or [::] (or 127.0.0.1 if only the pod itself needs the port)"
 _FIX_V6_ONLY = "bind [::] with IPV6_V6ONLY off, or 0.0.0.0 as well, so 127.0.0.1 works too"
 _FIX_REFUSED = "the process listens but refuses on loopback: check its own bind and a local firewall in the netns"
