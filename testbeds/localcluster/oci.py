@@ -97,7 +97,7 @@ def image_config(spec: ImageSpec, diff_ids: list[str]) -> dict[str, object]:
         "os": "linux",
         "config": cfg,
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
-        "history": [{"created_by": "e2e/localcluster/oci.py"} for _ in diff_ids],
+        "history": [{"created_by": "testbeds/localcluster/oci.py"} for _ in diff_ids],
     }
 
 

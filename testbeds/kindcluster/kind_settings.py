@@ -2,19 +2,16 @@
 
 Everything lives under these roots and in one network namespace of its own, so
 `down` can remove exactly what `up` made.  The Kubernetes release and the Go
-build are the local cluster's (e2e/localcluster/settings.py): one cache per version.
+build are the local cluster's (testbeds/localcluster/settings.py): one cache per version.
 """
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-LOCALCLUSTER = HERE.parent / "localcluster"
-sys.path.insert(0, str(LOCALCLUSTER))
+from testbeds.localcluster import settings as LC  # the local cluster's versions, Go and images
 
-import settings as LC  # noqa: E402  (the local cluster's versions, Go and images)
+HERE = Path(__file__).resolve().parent
 
 K8S_VERSION = LC.K8S_VERSION
 KIND_VERSION = os.environ.get("KINDCLUSTER_KIND_VERSION", "v0.33.0")
@@ -27,7 +24,7 @@ FLANNEL_CNI_VERSION = "v0.9.1"
 CNI_PLUGINS_VERSION = "v1.9.1"
 
 CLUSTER_NAME = "podnet-kind"
-KIND_CONFIG = HERE.parent / "kind.yaml"
+KIND_CONFIG = HERE / "kind.yaml"
 NODE_IMAGE = f"localhost/podnet/kind-node:{K8S_VERSION}"
 FLANNEL_IMAGE = f"localhost/podnet/flannel:{FLANNEL_VERSION}"
 POD_SUBNET = "10.244.0.0/16"

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """kubectl-podnet's local one-node Kubernetes for e2e: up | down | status | kubeconfig.
 
-    python3 e2e/localcluster/localcluster.py up [--network bridge|ptp] [--no-smoke]
-    python3 e2e/localcluster/localcluster.py status
-    python3 e2e/localcluster/localcluster.py kubeconfig      # prints the admin kubeconfig path
-    python3 e2e/localcluster/localcluster.py kubectl ARGS... # the matching kubectl, admin kubeconfig
-    python3 e2e/localcluster/localcluster.py down
+    python3 -m testbeds.localcluster up [--network bridge|ptp] [--no-smoke]
+    python3 -m testbeds.localcluster status
+    python3 -m testbeds.localcluster kubeconfig      # prints the admin kubeconfig path
+    python3 -m testbeds.localcluster kubectl ARGS... # the matching kubectl, admin kubeconfig
+    python3 -m testbeds.localcluster down
 
 Exit codes: 0 ok, 1 a component failed (named, with the end of its log), 2 usage, 3 not running.
 """
@@ -15,13 +15,7 @@ import argparse
 import os
 import signal
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import cluster  # noqa: E402
-import pki  # noqa: E402
-import procs  # noqa: E402
+from testbeds.localcluster import cluster, pki, procs
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@ the machine's: its sockets, roots and pidfiles are under RUN_ROOT/STATE_ROOT, it
 containers' cgroups under /podnet-kind, and both daemons run in the network
 namespace pinned at RUN_ROOT/netns.  So docker's bridge, its iptables rules and the
 API server port kind publishes on 127.0.0.1 all live in that namespace and vanish
-with it; clients reach them by entering it (`kindcluster.py run -- CMD`).
+with it; clients reach them by entering it (`python3 -m testbeds.kindcluster run -- CMD`).
 
 We start containerd ourselves (dockerd 20.10 would otherwise adopt a system
 containerd at /run/containerd/containerd.sock where one runs, as on GitHub runners).
@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import kind_settings as K
-from procs import Daemon, start_time  # e2e/localcluster/procs.py: one reading of /proc/PID/stat, one liveness rule
+from testbeds.kindcluster import kind_settings as K
+from testbeds.localcluster.procs import Daemon, start_time  # one reading of /proc/PID/stat, one liveness rule
 
 HERE = Path(__file__).resolve().parent
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-import settings as S
+from testbeds.localcluster import settings as S
 
 
 def containerd_socket() -> str:

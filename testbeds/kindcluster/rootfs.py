@@ -12,8 +12,8 @@ import os
 import subprocess
 from pathlib import Path
 
-import kind_settings as K
-import images as LCI  # e2e/localcluster/images.py: the machine's apt sources
+from testbeds.kindcluster import kind_settings as K
+from testbeds.localcluster import images as LCI  # the machine's apt sources
 
 SUITE = LCI.host_suite()
 # kind's base image list (systemd, conntrack iptables nftables iproute2 ethtool util-linux mount

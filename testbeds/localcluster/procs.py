@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import settings as S
+from testbeds.localcluster import settings as S
 
 
 def pid_dir() -> Path:

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
-import settings as S
+from testbeds.localcluster import settings as S
 
 # Set by the kubelet (setupKernelTunables) and by the CNI gateway plugins (ip_forward).
 SYSCTLS = (

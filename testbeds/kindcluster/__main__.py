@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """kubectl-podnet's three-node kind cluster for e2e, with no container registry.
 
-    python3 e2e/kindcluster/kindcluster.py up [--no-smoke]
-    python3 e2e/kindcluster/kindcluster.py build          # only build/cache what `up` needs (no daemons)
-    python3 e2e/kindcluster/kindcluster.py status
-    python3 e2e/kindcluster/kindcluster.py kubeconfig     # prints the kubeconfig path
-    python3 e2e/kindcluster/kindcluster.py run -- CMD...  # CMD in the cluster's netns, KUBECONFIG set
-    python3 e2e/kindcluster/kindcluster.py down
+    python3 -m testbeds.kindcluster up [--no-smoke]
+    python3 -m testbeds.kindcluster build          # only build/cache what `up` needs (no daemons)
+    python3 -m testbeds.kindcluster status
+    python3 -m testbeds.kindcluster kubeconfig     # prints the kubeconfig path
+    python3 -m testbeds.kindcluster run -- CMD...  # CMD in the cluster's netns, KUBECONFIG set
+    python3 -m testbeds.kindcluster down
 
 kind publishes the API server on 127.0.0.1 inside dockerd's own network namespace, so
 clients (kubectl, the plugin, pytest) run through `run`, which enters that namespace
@@ -20,13 +20,8 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import daemons  # noqa: E402
-import kind_settings as K  # noqa: E402
-import lifecycle  # noqa: E402
+from testbeds.kindcluster import daemons, lifecycle
+from testbeds.kindcluster import kind_settings as K
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["run"]:
         rest = argv[2:] if argv[1:2] == ["--"] else argv[1:]
         if not rest:
-            print("usage: kindcluster.py run -- CMD [ARGS...]", file=sys.stderr)
+            print("usage: python3 -m testbeds.kindcluster run -- CMD [ARGS...]", file=sys.stderr)
             return 2
         if not daemons.netns_ready():
             print(f"kindcluster: not running (no netns at {K.NETNS}): run `up` first", file=sys.stderr)

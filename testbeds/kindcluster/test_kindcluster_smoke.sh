@@ -3,10 +3,10 @@
 #   up -> three nodes Ready -> exec on a worker -> kill -9 of dockerd -> up recovers ->
 #   down -> the machine looks as before (processes, netns, mounts, iptables rules of the
 #   machine's own netns, cgroups, sysctls, directories).
-# Usage: bash e2e/kindcluster/test_kindcluster_smoke.sh      Ends with "N passed, N failed".
+# Usage: bash testbeds/kindcluster/test_kindcluster_smoke.sh      Ends with "N passed, N failed".
 set -u
-HERE="$(cd "$(dirname "$0")" && pwd)"
-KC="python3 $HERE/kindcluster.py"
+cd "$(dirname "$0")/../.."  # the repository root: the tool is the package testbeds.kindcluster
+KC="python3 -m testbeds.kindcluster"
 passed=0; failed=0
 ok()   { echo "PASS: $*"; passed=$((passed + 1)); }
 bad()  { echo "FAIL: $*"; failed=$((failed + 1)); }
@@ -18,7 +18,7 @@ if [ -e /run/podnet-kind ] || [ -e /var/lib/podnet-kind ]; then
 fi
 
 ours() {  # processes in our netns or under our cgroup, found as down finds them
-    python3 -c "import sys; sys.path.insert(0, '$HERE'); import lifecycle; print(len(lifecycle.our_pids()))"
+    python3 -c "from testbeds.kindcluster import lifecycle; print(len(lifecycle.our_pids()))"
 }
 
 snapshot() {  # what must be the same before up and after down

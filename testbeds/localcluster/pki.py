@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import settings as S
+from testbeds.localcluster import settings as S
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """up / down / status of the three-node kind cluster.
 
 up: apt packages -> Go binaries (the local cluster's, then kind's extra) -> images ->
-node image -> our containerd + dockerd in our netns -> `kind create cluster` from
-e2e/kind.yaml -> images loaded into the nodes -> flannel -> all nodes Ready -> a smoke
-pod on a worker answers `kubectl exec`.  Each step checks before it acts, so `up` is
+node image -> our containerd + dockerd in our netns -> `kind create cluster` from kind.yaml
+-> images loaded into the nodes -> flannel -> all nodes Ready -> a smoke pod on a worker
+answers `kubectl exec`.  Each step checks before it acts, so `up` is
 idempotent, and a cluster whose nodes died with a killed dockerd is started again (or,
 if it does not come back, made anew).
 """
@@ -18,18 +18,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypedDict, Unpack
 
-import components
-import daemons
-import flannel
-import hostguard
-import k8simages
-import kind_settings as K
-import nodeimage
-
-import cluster as LCC  # e2e/localcluster/cluster.py: packages, Go build and images of the local cluster
-import images as LCI
-import settings as LC
-from procs import rss_kib  # e2e/localcluster/procs.py
+from testbeds.kindcluster import components, daemons, flannel, hostguard, k8simages, nodeimage
+from testbeds.kindcluster import kind_settings as K
+from testbeds.localcluster import cluster as LCC  # packages, Go build and images of the local cluster
+from testbeds.localcluster import gobuild
+from testbeds.localcluster import hoststate as LCH
+from testbeds.localcluster import images as LCI
+from testbeds.localcluster import procs as LCP
+from testbeds.localcluster import settings as LC
+from testbeds.localcluster.procs import rss_kib
 
 BASE_PACKAGES = ("mmdebstrap", "busybox-static", "gcc", "libc6-dev", "iproute2", "util-linux", "iptables")
 SMOKE_NAMESPACE = "kindcluster-smoke"
@@ -97,7 +94,6 @@ def ensure_tools() -> None:
     d.mkdir(parents=True, exist_ok=True)
     if not (d / "kind").exists():
         say(f"building kind {K.KIND_VERSION} from Go modules")
-        import gobuild
         e = dict(gobuild.go_env(), GOBIN=str(d))
         cp = subprocess.run(["nice", "-n", "10", LC.GO, "install", "-trimpath", "-ldflags", "-s -w",
                              f"sigs.k8s.io/kind@{K.KIND_VERSION}"], env=e, cwd=d, capture_output=True, text=True)
@@ -295,7 +291,7 @@ def up(smoke: bool = True) -> None:
         workers = [n for n in nodes if "control-plane" not in n]
         smoke_test(workers[0] if workers else nodes[0])
     say(f"cluster up in {time.monotonic() - t0:.0f}s; clients: "
-        f"python3 e2e/kindcluster/kindcluster.py run -- kubectl get nodes")
+        "python3 -m testbeds.kindcluster run -- kubectl get nodes")
 
 
 # ------------------------------------------------------------------ what is ours
@@ -365,7 +361,6 @@ def _rmdir_tree(top: Path) -> list[str]:
 
 
 def _local_cluster_kubelet_runs() -> bool:
-    import procs as LCP
     return LCP.running("kubelet") is not None
 
 
@@ -400,7 +395,6 @@ def down() -> None:
     stuck = LCC._umount_all((str(K.STATE_ROOT), str(K.NETNS)))  # the local cluster's: longest path first
     stuck += LCC._umount_all((str(K.RUN_ROOT),))
     problems += [f"mount still present: {m}" for m in stuck]
-    import hoststate as LCH
     skip = tuple(LCH.SYSCTLS) if _local_cluster_kubelet_runs() else ()
     problems += hostguard.restore(skip, say)
     for root in (K.RUN_ROOT, K.STATE_ROOT):
@@ -433,5 +427,5 @@ def status() -> int:
         cp = kubectl("get", "nodes", "-o", "wide", check=False, timeout=30)
         print(cp.stdout.rstrip() or cp.stderr.rstrip())
     print(f"kubeconfig:  {K.kubeconfig_path()} (server on 127.0.0.1 inside netns {K.NETNS})")
-    print(f"clients:     python3 {Path(__file__).parent / 'kindcluster.py'} run -- kubectl get pods -A")
+    print("clients:     python3 -m testbeds.kindcluster run -- kubectl get pods -A")
     return 0 if nodes and all(nodes.values()) else 3

@@ -25,11 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-import components
-import k8simages
-import kind_settings as K
-import oci  # e2e/localcluster/oci.py
-import rootfs
+from testbeds.kindcluster import components, k8simages, rootfs
+from testbeds.kindcluster import kind_settings as K
+from testbeds.localcluster import gobuild, oci
+from testbeds.localcluster import settings as LC
 
 HERE = Path(__file__).resolve().parent
 # Bump when the recipe changes: the cached archive's name carries it.
@@ -48,8 +47,6 @@ def archive_path() -> Path:
 
 
 def kind_module_dir() -> Path:
-    import gobuild
-    import settings as LC
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run([LC.GO, "mod", "download", "-json", f"sigs.k8s.io/kind@{K.KIND_VERSION}"],
                              cwd=tmp, env=gobuild.go_env(), check=True, capture_output=True, text=True).stdout
@@ -126,7 +123,6 @@ def apply_kind_base(root: Path, files: Path, sandbox_image: str) -> None:
 
 
 def install_kubernetes(root: Path) -> None:
-    import settings as LC
     for name, src in (("kubeadm", components.bin_dir() / "kubeadm"), ("kubelet", LC.bin_dir() / "kubelet"),
                       ("kubectl", LC.bin_dir() / "kubectl")):
         shutil.copyfile(src, root / "usr/bin" / name)
@@ -191,7 +187,7 @@ def image_config(diff_id: str) -> dict[str, Any]:
         "architecture": oci.go_arch(), "os": "linux",
         "config": {"Env": list(ENV), "Entrypoint": list(ENTRYPOINT), "StopSignal": "SIGRTMIN+3"},
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-        "history": [{"created_by": "e2e/kindcluster/nodeimage.py"}],
+        "history": [{"created_by": "testbeds/kindcluster/nodeimage.py"}],
     }
 
 

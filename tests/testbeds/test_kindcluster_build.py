@@ -1,24 +1,14 @@
-"""Unit tests for the pure parts of the kind cluster tool (no root, no network, no docker).
-
-Run: python3 -m pytest e2e/kindcluster/test_kindcluster_unit.py
-"""
+"""The pure parts of the kind cluster tool (testbeds.kindcluster): no root, no network, no docker."""
 from __future__ import annotations
 
 import json
-import sys
 import unittest
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import components  # noqa: E402
-import flannel  # noqa: E402
-import hostguard  # noqa: E402
-import k8simages  # noqa: E402
-import lifecycle  # noqa: E402
-import nodeimage  # noqa: E402
-import runc_wrapper  # noqa: E402
+from testbeds.kindcluster import components, flannel, hostguard, k8simages, lifecycle, nodeimage, runc_wrapper
+from testbeds.kindcluster import kind_settings as K
+from testbeds.localcluster import images as LCI
 
 # `kubeadm config images list --kubernetes-version v1.34.4`, with the registry host replaced
 KUBEADM_LIST = """example.invalid/kube-apiserver:v1.34.4
@@ -136,7 +126,6 @@ class RuncWrapper(unittest.TestCase):
 
 class HostSuite(unittest.TestCase):
     def test_the_codename_comes_from_os_release(self) -> None:
-        import images as LCI
         self.assertEqual(LCI.host_suite('NAME="Ubuntu"\nVERSION_CODENAME=noble\n'), "noble")
         self.assertEqual(LCI.host_suite('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_CODENAME=bookworm\n'),
                          "bookworm")
@@ -145,7 +134,6 @@ class HostSuite(unittest.TestCase):
 
 class KindConfig(unittest.TestCase):
     def test_every_node_of_kind_yaml_uses_the_image_we_build(self) -> None:
-        import kind_settings as K
         images = [line.split("image:", 1)[1].strip() for line in K.KIND_CONFIG.read_text().splitlines()
                   if line.strip().startswith("image:")]
         self.assertEqual(images, [K.NODE_IMAGE] * 3)

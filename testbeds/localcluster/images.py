@@ -16,10 +16,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import oci
-import settings as S
+from testbeds.localcluster import oci
+from testbeds.localcluster import settings as S
 
-HERE = Path(__file__).resolve().parent
+PAUSE_C = Path(__file__).resolve().parent / "pause.c"
 
 
 def _tar_name(ref: str) -> str:
@@ -32,7 +32,7 @@ def archive_path(ref: str) -> Path:
 
 def build_pause(work: Path) -> Path:
     binary = work / "pause"
-    subprocess.run(["gcc", "-Os", "-static", "-Wall", "-o", str(binary), str(HERE / "pause.c")], check=True)
+    subprocess.run(["gcc", "-Os", "-static", "-Wall", "-o", str(binary), str(PAUSE_C)], check=True)
     subprocess.run(["strip", str(binary)], check=True)
     layer = oci.tar_from_files(work / "pause-layer.tar", [("pause", binary, None, 0o755)])
     spec = oci.ImageSpec(name=S.PAUSE_IMAGE, layers=(layer,), entrypoint=("/pause",), env=())

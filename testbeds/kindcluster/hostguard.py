@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypedDict
 
-import kind_settings as K
+from testbeds.kindcluster import kind_settings as K
 
 SYSCTL_TREES = ("kernel", "vm", "fs")
 # Change on their own, or are per-namespace views.

@@ -4,7 +4,7 @@ Their names are read from kubeadm at build time (never typed, so no registry hos
 written anywhere): kube-apiserver, kube-controller-manager, kube-scheduler and
 kube-proxy from the release's own binaries; etcd and CoreDNS built from Go modules at
 the versions in the tags kubeadm prints; pause from the local cluster's pause.c.
-Each is an OCI layout archive (e2e/localcluster/oci.py), imported into the node image's
+Each is an OCI layout archive (testbeds/localcluster/oci.py), imported into the node image's
 containerd under exactly the name kubeadm uses.
 """
 from __future__ import annotations
@@ -16,10 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO, TypedDict
 
-import components
-import kind_settings as K
-import oci  # e2e/localcluster/oci.py
-import rootfs
+from testbeds.kindcluster import components, rootfs
+from testbeds.kindcluster import kind_settings as K
+from testbeds.localcluster import images as LCI
+from testbeds.localcluster import oci
+from testbeds.localcluster import settings as LC
 
 # kubeadm runs the control plane and kube-proxy by command name from PATH
 BIN_PATH_ENV = ("PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin",)
@@ -117,7 +118,6 @@ def build_all(log: TextIO, say: Callable[[str], None]) -> dict[str, Path]:
 
 
 def gobuild_bin() -> Path:
-    import settings as LC
     return LC.bin_dir()
 
 
@@ -125,7 +125,7 @@ def pause_binary(work: Path) -> Path:
     """pause.c of the local cluster, static (the sandbox every pod starts with)."""
     binary = work / "pause"
     if not binary.exists():
-        src = K.LOCALCLUSTER / "pause.c"
+        src = LCI.PAUSE_C
         subprocess.run(["gcc", "-Os", "-static", "-Wall", "-o", str(binary), str(src)], check=True)
         subprocess.run(["strip", str(binary)], check=True)
     return binary

@@ -1,26 +1,15 @@
-"""Unit tests for the pure parts of the local cluster tool (no root, no network).
-
-Run: python3 -m pytest e2e/localcluster/test_localcluster_unit.py  (or python3 -m unittest)
-"""
+"""The pure parts of the local cluster tool (testbeds.localcluster): no root, no network."""
 from __future__ import annotations
 
 import json
 import os
-import sys
 import tarfile
 import tempfile
 import unittest
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import config_files  # noqa: E402
-import gobuild  # noqa: E402
-import hoststate  # noqa: E402
-import images  # noqa: E402
-import oci  # noqa: E402
-import pki  # noqa: E402
+from testbeds.localcluster import config_files, gobuild, hoststate, images, oci, pki
 
 KUBERNETES_GOMOD = """module k8s.io/kubernetes
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-import kind_settings as K
+from testbeds.kindcluster import kind_settings as K
 
 NAMESPACE = "kube-flannel"
 CNI_CONF = {

@@ -16,13 +16,9 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import config_files as C
-import gobuild
-import hoststate
-import images
-import pki
-import procs
-import settings as S
+from testbeds.localcluster import config_files as C
+from testbeds.localcluster import gobuild, hoststate, images, pki, procs
+from testbeds.localcluster import settings as S
 
 APT_PACKAGES = ("containerd", "runc", "containernetworking-plugins", "mmdebstrap", "busybox-static",
                 "gcc", "libc6-dev", "openssl", "iproute2")

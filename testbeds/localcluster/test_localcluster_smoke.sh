@@ -2,11 +2,11 @@
 # End-to-end check of the local cluster tool, as root, on a machine where it is down:
 #   up -> node Ready -> exec answers -> down -> the machine looks as before
 #   (processes, links, netns, cgroups, mounts, sysctls).
-# Usage: bash e2e/localcluster/test_localcluster_smoke.sh [--network bridge|ptp]
+# Usage: bash testbeds/localcluster/test_localcluster_smoke.sh [--network bridge|ptp]
 # Ends with the plain "N passed, N failed" line.
 set -u
-HERE="$(cd "$(dirname "$0")" && pwd)"
-LC="python3 $HERE/localcluster.py"
+cd "$(dirname "$0")/../.."  # the repository root: the tool is the package testbeds.localcluster
+LC="python3 -m testbeds.localcluster"
 NETWORK="${2:-bridge}"
 [ "${1:-}" = "--network" ] || NETWORK=bridge
 passed=0; failed=0
