@@ -42,27 +42,19 @@ def log_path() -> Path:
 
 
 def _nice(argv: list[str]) -> list[str]:
-    return ["nice", "-n", "15", *argv]
-
-
-def _run(argv: list[str], cwd: Path, log: TextIO, env: dict[str, str] | None = None) -> None:
-    log.write(f"$ {' '.join(argv)}\n")
-    log.flush()
-    rc = subprocess.run(argv, cwd=cwd, env=env or gobuild.go_env(), stdout=log, stderr=subprocess.STDOUT).returncode
-    if rc != 0:
-        raise RuntimeError(f"{' '.join(argv[3:7])} failed (rc={rc}), see {log.name}")
+    return gobuild.nice(argv, 15)  # below the local cluster's builds: they come first
 
 
 def build_k8s_extra(log: TextIO) -> None:
     missing = [c for c in KIND_K8S_COMMANDS if not (bin_dir() / c).exists()]
     if not missing:
         return
-    src = gobuild._module_dir("src-k8s", "k8s.io/kubernetes", K.K8S_VERSION, gobuild.render_k8s_gomod,
+    src = gobuild.module_dir("src-k8s", "k8s.io/kubernetes", K.K8S_VERSION, gobuild.render_k8s_gomod,
                               K8S_TOOLS_GO, bin_dir(), log, root=K.cache_dir())
     ldflags = gobuild.k8s_ldflags(K.K8S_VERSION)
     for cmd in missing:
         tmp = bin_dir() / f".{cmd}.tmp"
-        _run(_nice([LC.GO, "build", "-trimpath", "-ldflags", ldflags, "-o", str(tmp),
+        gobuild.run(_nice([LC.GO, "build", "-trimpath", "-ldflags", ldflags, "-o", str(tmp),
                     f"k8s.io/kubernetes/cmd/{cmd}"]), src, log)
         tmp.rename(bin_dir() / cmd)
 
@@ -75,10 +67,10 @@ def build_etcd(version: str, log: TextIO) -> Path:
     out = etcd_binary(version)
     if out.exists():
         return out
-    src = gobuild._module_dir(f"src-etcd-{version}", "go.etcd.io/etcd/server/v3", version, gobuild.render_etcd_gomod,
+    src = gobuild.module_dir(f"src-etcd-{version}", "go.etcd.io/etcd/server/v3", version, gobuild.render_etcd_gomod,
                               gobuild.ETCD_TOOLS_GO, bin_dir(), log, root=K.cache_dir())
     tmp = out.with_name(f".{out.name}.tmp")
-    _run(_nice([LC.GO, "build", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp),
+    gobuild.run(_nice([LC.GO, "build", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp),
                 "go.etcd.io/etcd/server/v3"]), src, log)
     tmp.rename(out)
     return out
@@ -91,7 +83,7 @@ def go_install(package: str, version: str, out: Path, log: TextIO) -> Path:
     gobin = bin_dir() / f".gobin-{out.name}"
     gobin.mkdir(parents=True, exist_ok=True)
     env = dict(gobuild.go_env(), GOBIN=str(gobin), GOFLAGS="-mod=mod")
-    _run(_nice([LC.GO, "install", "-trimpath", "-ldflags", "-s -w", f"{package}@{version}"]), gobin, log, env)
+    gobuild.run(_nice([LC.GO, "install", "-trimpath", "-ldflags", "-s -w", f"{package}@{version}"]), gobin, log, env)
     built = gobin / package.rstrip("/").rsplit("/", 1)[1]
     built.rename(out)
     gobin.rmdir()
@@ -147,10 +139,10 @@ def build_flanneld(log: TextIO) -> Path:
         "module podnet.local/kindcluster/flanneld\n\n"
         f"go {gobuild.go_directive(gomod.read_text())}\n\n"
         f"require github.com/flannel-io/flannel {K.FLANNEL_VERSION}\n")
-    _run([LC.GO, "mod", "tidy"], src, log)
+    gobuild.run([LC.GO, "mod", "tidy"], src, log)
     tmp = out.with_name(f".{out.name}.tmp")
     version_flag = f"-X github.com/flannel-io/flannel/pkg/version.Version={K.FLANNEL_VERSION}"
-    _run(_nice([LC.GO, "build", "-trimpath", "-ldflags", f"-s -w {version_flag}", "-o", str(tmp), "."]), src, log)
+    gobuild.run(_nice([LC.GO, "build", "-trimpath", "-ldflags", f"-s -w {version_flag}", "-o", str(tmp), "."]), src, log)
     tmp.rename(out)
     return out
 

@@ -103,19 +103,22 @@ def k8s_ldflags(k8s_version: str) -> str:
     return " ".join(flags)
 
 
-def _run(argv: list[str], cwd: Path, log: TextIO) -> None:
+def run(argv: list[str], cwd: Path, log: TextIO, env: dict[str, str] | None = None) -> None:
+    """A go command (under `nice` or not) in `cwd`, its output appended to `log` (the kind cluster's builds too)."""
     log.write(f"$ {' '.join(argv)}\n")
     log.flush()
-    rc = subprocess.run(argv, cwd=cwd, env=go_env(), stdout=log, stderr=subprocess.STDOUT).returncode
+    rc = subprocess.run(argv, cwd=cwd, env=env or go_env(), stdout=log, stderr=subprocess.STDOUT).returncode
     if rc != 0:
-        raise RuntimeError(f"{' '.join(argv[:4])} failed (rc={rc}), see {log.name}")
+        shown = argv[3:] if argv[:1] == ["nice"] else argv
+        raise RuntimeError(f"{' '.join(shown[:4])} failed (rc={rc}), see {log.name}")
 
 
-def _nice(argv: list[str]) -> list[str]:
-    return ["nice", "-n", "10"] + argv
+def nice(argv: list[str], level: int = 10) -> list[str]:
+    """Builds yield to everything else on the machine (a cluster may be running beside them)."""
+    return ["nice", "-n", str(level), *argv]
 
 
-def _module_dir(name: str, module: str, version: str, render: Callable[[str, str], str], tools_go: str,
+def module_dir(name: str, module: str, version: str, render: Callable[[str, str], str], tools_go: str,
                 bin_dir: Path, log: TextIO,
                 root: Path | None = None) -> Path:
     """A build directory whose go.mod is generated from `module`'s own go.mod at `version`."""
@@ -125,18 +128,18 @@ def _module_dir(name: str, module: str, version: str, render: Callable[[str, str
     gomod = module_gomod(module, version, src).read_text()
     (src / "go.mod").write_text(render(version, gomod))
     (src / "tools.go").write_text(tools_go)
-    _run([S.GO, "mod", "tidy"], src, log)
+    run([S.GO, "mod", "tidy"], src, log)
     return src
 
 
 def build_k8s(bin_dir: Path, log: TextIO) -> None:
-    src = _module_dir("src-k8s", "k8s.io/kubernetes", S.K8S_VERSION, render_k8s_gomod, K8S_TOOLS_GO, bin_dir, log)
+    src = module_dir("src-k8s", "k8s.io/kubernetes", S.K8S_VERSION, render_k8s_gomod, K8S_TOOLS_GO, bin_dir, log)
     ldflags = k8s_ldflags(S.K8S_VERSION)
     for cmd in S.K8S_COMMANDS:
         if (bin_dir / cmd).exists():
             continue
         tmp = bin_dir / f".{cmd}.tmp"
-        _run(_nice([S.GO, "build", "-trimpath", "-ldflags", ldflags, "-o", str(tmp),
+        run(nice([S.GO, "build", "-trimpath", "-ldflags", ldflags, "-o", str(tmp),
                     f"k8s.io/kubernetes/cmd/{cmd}"]), src, log)
         tmp.rename(bin_dir / cmd)
 
@@ -174,10 +177,10 @@ import _ "go.etcd.io/etcd/server/v3/etcdmain"
 def build_etcd(bin_dir: Path, log: TextIO) -> None:
     if (bin_dir / "etcd").exists():
         return
-    src = _module_dir("src-etcd", "go.etcd.io/etcd/server/v3", S.ETCD_VERSION, render_etcd_gomod, ETCD_TOOLS_GO,
+    src = module_dir("src-etcd", "go.etcd.io/etcd/server/v3", S.ETCD_VERSION, render_etcd_gomod, ETCD_TOOLS_GO,
                       bin_dir, log)
     tmp = bin_dir / ".etcd.tmp"
-    _run(_nice([S.GO, "build", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp),
+    run(nice([S.GO, "build", "-trimpath", "-ldflags", "-s -w", "-o", str(tmp),
                 "go.etcd.io/etcd/server/v3"]), src, log)
     tmp.rename(bin_dir / "etcd")
 
@@ -187,15 +190,8 @@ def build_crictl(bin_dir: Path, log: TextIO) -> None:
     if (bin_dir / "crictl").exists():
         return
     minor = ".".join(S.K8S_VERSION.split(".")[:2])
-    env = go_env()
-    env["GOBIN"] = str(bin_dir)
-    argv = _nice([S.GO, "install", "-trimpath", "-ldflags", "-s -w",
-                  f"sigs.k8s.io/cri-tools/cmd/crictl@{minor}.0"])
-    log.write(f"$ {' '.join(argv)}\n")
-    log.flush()
-    rc = subprocess.run(argv, cwd=bin_dir, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
-    if rc != 0:
-        raise RuntimeError(f"go install crictl failed (rc={rc}), see {log.name}")
+    run(nice([S.GO, "install", "-trimpath", "-ldflags", "-s -w", f"sigs.k8s.io/cri-tools/cmd/crictl@{minor}.0"]),
+        bin_dir, log, env=dict(go_env(), GOBIN=str(bin_dir)))
 
 
 ALL_BINARIES = (*S.K8S_COMMANDS, "etcd", "crictl")
