@@ -7,11 +7,8 @@
 set -u
 cd "$(dirname "$0")/../.."  # the repository root: the tool is the package testbeds.kindcluster
 KC="python3 -m testbeds.kindcluster"
-passed=0; failed=0
-ok()   { echo "PASS: $*"; passed=$((passed + 1)); }
-bad()  { echo "FAIL: $*"; failed=$((failed + 1)); }
-
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; echo "0 passed, 0 failed, 1 skipped"; exit 0; fi
+. testbeds/common/smoke_lib.sh
+need_root
 if [ -e /run/podnet-kind ] || [ -e /var/lib/podnet-kind ]; then
     echo "the kind cluster is (partly) there; run '$KC down' first (this test never stops a cluster it did not start)" >&2
     exit 2
@@ -45,12 +42,5 @@ kill -9 "$pid"; sleep 1
 start=$(date +%s)
 if $KC up; then ok "up after kill -9 of dockerd (pid $pid) recovered in $(( $(date +%s) - start ))s"; else bad "up after kill -9 failed"; fi
 
-if $KC down; then ok "down"; else bad "down reported leftovers"; fi
-after="$(snapshot)"
-if [ "$before" = "$after" ]; then
-    ok "down left no process, mount, cgroup, iptables rule, sysctl or directory behind"
-else
-    bad "machine differs after down:"; diff <(echo "$before") <(echo "$after")
-fi
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+down_leaves_nothing "$KC" "$before" "process, mount, cgroup, iptables rule, sysctl or directory"
+finish

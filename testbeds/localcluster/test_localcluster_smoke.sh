@@ -9,11 +9,8 @@ cd "$(dirname "$0")/../.."  # the repository root: the tool is the package testb
 LC="python3 -m testbeds.localcluster"
 NETWORK="${2:-bridge}"
 [ "${1:-}" = "--network" ] || NETWORK=bridge
-passed=0; failed=0
-ok()   { echo "PASS: $*"; passed=$((passed + 1)); }
-bad()  { echo "FAIL: $*"; failed=$((failed + 1)); }
-
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; echo "0 passed, 0 failed, 1 skipped"; exit 0; fi
+. testbeds/common/smoke_lib.sh
+need_root
 if $LC status >/dev/null 2>&1; then
     echo "the local cluster is running; run '$LC down' first (this test never stops a cluster it did not start)" >&2
     exit 2
@@ -54,13 +51,5 @@ else bad "kubectl exec failed"; fi
 
 status_out="$($LC status)"; echo "$status_out" | grep -q "total rss" && ok "status reports processes and memory" || bad "status output"
 
-if $LC down; then ok "down"; else bad "down reported leftovers"; fi
-after="$(snapshot)"
-if [ "$before" = "$after" ]; then
-    ok "down left no process, link, netns, cgroup, mount, sysctl or directory behind"
-else
-    bad "machine differs after down:"; diff <(echo "$before") <(echo "$after")
-fi
-
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+down_leaves_nothing "$LC" "$before" "process, link, netns, cgroup, mount, sysctl or directory"
+finish
