@@ -20,6 +20,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
+
+from testbeds.common.cli import NOT_RUNNING, run_command, show_kubeconfig
 from testbeds.kindcluster import daemons, lifecycle
 from testbeds.kindcluster import kind_settings as K
 
@@ -34,14 +37,14 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if not daemons.netns_ready():
             print(f"kindcluster: not running (no netns at {K.NETNS}): run `up` first", file=sys.stderr)
-            return 3
+            return NOT_RUNNING
         # the caller's netns, held open through the execs (nsenter and CMD keep this pid), so
         # CMD can step back out for what needs the machine's network (e2e: the dist build)
         outer = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
         os.set_inheritable(outer, True)
         env = dict(lifecycle.env(), PODNET_OUTER_NETNS=f"/proc/{os.getpid()}/fd/{outer}")
         os.execvpe("nsenter", daemons.in_netns(rest), env)
-    parser = argparse.ArgumentParser(prog="kindcluster", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python3 -m testbeds.kindcluster", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_up = sub.add_parser("up", help="build what is missing, create the cluster, wait for Ready + exec")
@@ -52,30 +55,20 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("kubeconfig", help="print the kubeconfig path")
     sub.add_parser("run", help="run a command in the cluster's netns: run -- CMD...")
     args = parser.parse_args(argv)
-    try:
-        if args.cmd == "up":
-            lifecycle.up(smoke=not args.no_smoke)
-            return 0
-        if args.cmd == "build":
-            t0 = time.monotonic()
-            lifecycle.build()
-            lifecycle.say(f"everything `up` needs is built and cached ({time.monotonic() - t0:.0f}s)")
-            return 0
-        if args.cmd == "down":
-            lifecycle.down()
-            return 0
-        if args.cmd == "status":
-            return lifecycle.status()
-        if args.cmd == "kubeconfig":
-            if not K.kubeconfig_path().exists():
-                print(f"no kubeconfig at {K.kubeconfig_path()}: run `up` first", file=sys.stderr)
-                return 3
-            print(K.kubeconfig_path())
-            return 0
-    except lifecycle.Failure as e:
-        print(f"\nkindcluster: FAILED in {e.step}: {e.message}", file=sys.stderr)
-        return 1
-    return 2
+    commands: dict[str, Callable[[], int | None]] = {
+        "up": lambda: lifecycle.up(smoke=not args.no_smoke),
+        "build": build,
+        "down": lifecycle.down,
+        "status": lifecycle.status,
+        "kubeconfig": lambda: show_kubeconfig(K.kubeconfig_path()),
+    }
+    return run_command("kindcluster", daemons.tracked, commands[args.cmd])
+
+
+def build() -> None:
+    t0 = time.monotonic()
+    lifecycle.build()
+    lifecycle.say(f"everything `up` needs is built and cached ({time.monotonic() - t0:.0f}s)")
 
 
 if __name__ == "__main__":

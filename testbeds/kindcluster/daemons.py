@@ -16,95 +16,28 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
+from testbeds.common import mounts
+from testbeds.common.failure import Failure
+from testbeds.common.pidfiles import Daemons
 from testbeds.kindcluster import kind_settings as K
-from testbeds.localcluster.procs import Daemon, start_time  # one reading of /proc/PID/stat, one liveness rule
 
 HERE = Path(__file__).resolve().parent
-
-
-class DaemonError(Exception):
-    pass
-
-
-# ------------------------------------------------------------------ pids
-
-def pidfile(name: str) -> Path:
-    return K.RUN_ROOT / "pids" / f"{name}.pid"
-
-
-def tracked(name: str) -> Daemon | None:
-    try:
-        pid_s, started = pidfile(name).read_text().split()
-    except (OSError, ValueError):
-        return None
-    t = Daemon(name, int(pid_s), started)
-    return t if t.alive() else None
-
-
-def log_path(name: str) -> Path:
-    return K.log_dir() / f"{name}.log"
-
-
-def _start(name: str, argv: list[str]) -> Daemon:
-    pidfile(name).parent.mkdir(parents=True, exist_ok=True)
-    K.log_dir().mkdir(parents=True, exist_ok=True)
-    with open(log_path(name), "ab") as log:
-        log.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} start: {' '.join(argv)}\n".encode())
-        log.flush()
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True, close_fds=True)
-    started = None
-    for _ in range(100):
-        started = start_time(proc.pid)
-        if started:
-            break
-        time.sleep(0.01)
-    pidfile(name).write_text(f"{proc.pid} {started}\n")
-    return Daemon(name, proc.pid, started or "")
-
-
-def stop(name: str, timeout: float = 20) -> bool:
-    t = tracked(name)
-    if t is None:
-        pidfile(name).unlink(missing_ok=True)
-        return False
-    os.kill(t.pid, 15)
-    deadline = time.monotonic() + timeout
-    while t.alive() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    if t.alive():
-        os.kill(t.pid, 9)
-        while t.alive():
-            time.sleep(0.1)
-    pidfile(name).unlink(missing_ok=True)
-    return True
-
-
-def tail(name: str, lines: int = 25) -> str:
-    try:
-        return "\n".join(log_path(name).read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
+tracked = Daemons(pid_dir=K.RUN_ROOT / "pids", log_dir=K.log_dir())
 
 
 # ------------------------------------------------------------------ the namespace
 
-def _mountpoints() -> list[str]:
-    return [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
-
-
 def netns_ready() -> bool:
-    return str(K.NETNS) in _mountpoints()
+    return mounts.is_mount_point(str(K.NETNS))
 
 
 def ensure_netns() -> None:
     """RUN_ROOT as a private bind mount of itself (nsfs pins need a non-shared parent), the netns pinned in it."""
     K.RUN_ROOT.mkdir(parents=True, exist_ok=True)
-    if str(K.RUN_ROOT) not in _mountpoints():
+    if not mounts.is_mount_point(str(K.RUN_ROOT)):
         subprocess.run(["mount", "--bind", str(K.RUN_ROOT), str(K.RUN_ROOT)], check=True)
         subprocess.run(["mount", "--make-private", str(K.RUN_ROOT)], check=True)
     if not netns_ready():
@@ -132,7 +65,7 @@ def real_runc() -> str:
     for cand in (shutil.which("runc"), "/usr/sbin/runc", "/usr/bin/runc"):
         if cand and os.access(cand, os.X_OK):
             return cand
-    raise DaemonError("no runc found (apt-get install runc)")
+    raise Failure("runc", "no runc found (apt-get install runc)")
 
 
 def install_wrapper() -> Path:
@@ -199,7 +132,7 @@ def docker(*args: str, check: bool = True, timeout: float = 600, input: bytes | 
     cp = subprocess.run([docker_cli(), *args], env=env, capture_output=capture, timeout=timeout, input=input)
     if check and cp.returncode != 0:
         err = (cp.stderr or b"").decode(errors="replace").strip()
-        raise DaemonError(f"docker {' '.join(args[:3])} failed: {err[-800:]}")
+        raise Failure("docker", f"docker {' '.join(args[:3])} failed: {err[-800:]}")
     return cp
 
 
@@ -209,7 +142,7 @@ def docker_cli() -> str:
     for cand in ("/usr/bin/docker", shutil.which("docker")):
         if cand and os.access(cand, os.X_OK):
             return cand
-    raise DaemonError("no docker client found")
+    raise Failure("docker", "no docker client found")
 
 
 def docker_ready() -> bool:
@@ -219,39 +152,28 @@ def docker_ready() -> bool:
         return False
 
 
-def _wait(name: str, what: str, probe: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if probe():
-            return
-        if tracked(name) is None:
-            raise DaemonError(f"{name} exited while waiting for {what}\n--- {log_path(name)} ---\n{tail(name)}")
-        time.sleep(0.3)
-    raise DaemonError(f"{name}: timed out waiting for {what}\n--- {log_path(name)} ---\n{tail(name)}")
-
-
 def ensure_daemons(say: Callable[[str], None]) -> None:
     ensure_netns()
     K.STATE_ROOT.mkdir(parents=True, exist_ok=True)
     (K.STATE_ROOT / "daemon.json").write_text("{}\n")
     (K.STATE_ROOT / "containerd.toml").write_text(containerd_config())
-    if tracked("containerd") is None:
+    if tracked.running("containerd") is None:
         containerd_socket().unlink(missing_ok=True)
-        t = _start("containerd", in_netns([shutil.which("containerd") or "/usr/bin/containerd",
-                                            "--config", str(K.STATE_ROOT / "containerd.toml")]))
-        say(f"started containerd (pid {t.pid}, log {log_path('containerd')})")
-    _wait("containerd", "its socket", containerd_socket().exists, 60)
-    if tracked("dockerd") is None:
+        t = tracked.start("containerd", in_netns([shutil.which("containerd") or "/usr/bin/containerd",
+                                                  "--config", str(K.STATE_ROOT / "containerd.toml")]))
+        say(f"started containerd (pid {t.pid}, log {tracked.log_path('containerd')})")
+    tracked.wait("containerd", "its socket", containerd_socket().exists, 60, 0.3)
+    if tracked.running("dockerd") is None:
         wrapper = install_wrapper() if lacks_sys_resource() else None
         if wrapper:
             say(f"CAP_SYS_RESOURCE is not in this root's bounding set: runc runs through {wrapper}")
         (K.RUN_ROOT / "dockerd.pid").unlink(missing_ok=True)  # left by a kill -9: dockerd refuses to start
-        t = _start("dockerd", in_netns(dockerd_argv(wrapper)))
-        say(f"started dockerd (pid {t.pid}, log {log_path('dockerd')})")
-    _wait("dockerd", "its API", docker_ready, 90)
+        t = tracked.start("dockerd", in_netns(dockerd_argv(wrapper)))
+        say(f"started dockerd (pid {t.pid}, log {tracked.log_path('dockerd')})")
+    tracked.wait("dockerd", "its API", docker_ready, 90, 0.3)
 
 
 def stop_daemons() -> list[str]:
     """dockerd, then containerd (its shims and their containers are gone by now if kind deleted them)."""
-    stopped = [n for n in ("dockerd", "containerd") if stop(n)]
+    stopped = [n for n in ("dockerd", "containerd") if tracked.stop(n, timeout=20)]
     return stopped

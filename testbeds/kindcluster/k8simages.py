@@ -4,7 +4,7 @@ Their names are read from kubeadm at build time (never typed, so no registry hos
 written anywhere): kube-apiserver, kube-controller-manager, kube-scheduler and
 kube-proxy from the release's own binaries; etcd and CoreDNS built from Go modules at
 the versions in the tags kubeadm prints; pause from the local cluster's pause.c.
-Each is an OCI layout archive (testbeds/localcluster/oci.py), imported into the node image's
+Each is an OCI layout archive (testbeds.common.oci), imported into the node image's
 containerd under exactly the name kubeadm uses.
 """
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import TextIO, TypedDict
 
 from testbeds.kindcluster import components, rootfs
 from testbeds.kindcluster import kind_settings as K
+from testbeds.common import oci
 from testbeds.localcluster import images as LCI
-from testbeds.localcluster import oci
 from testbeds.localcluster import settings as LC
 
 # kubeadm runs the control plane and kube-proxy by command name from PATH
@@ -59,7 +59,7 @@ def archive_dir() -> Path:
 
 
 def archive_path(ref: str) -> Path:
-    return archive_dir() / (ref.rsplit("/", 1)[1].replace(":", "_") + ".oci.tar")
+    return archive_dir() / oci.archive_name(ref)
 
 
 def _binary_layer(work: Path, name: str, entries: list[tuple[str, Path]]) -> Path:
@@ -97,7 +97,7 @@ def build_all(log: TextIO, say: Callable[[str], None]) -> dict[str, Path]:
                                     {"env": BIN_PATH_ENV, "base": rootfs.iptables_base})
         plan[refs["etcd"]] = ((("usr/local/bin/etcd", etcd),), {"env": BIN_PATH_ENV})
         plan[refs["coredns"]] = ((("coredns", coredns),), {"entrypoint": ("/coredns",)})
-        plan[refs["pause"]] = ((("pause", pause_binary(work)),), {"entrypoint": ("/pause",)})
+        plan[refs["pause"]] = ((("pause", LCI.pause_binary(work)),), {"entrypoint": ("/pause",)})
         plan[K.FLANNEL_IMAGE] = ((("opt/bin/flanneld", components.flanneld_binary()),
                                   ("flannel", components.flannel_cni_binary())),
                                  {"env": BIN_PATH_ENV, "base": rootfs.iptables_base,
@@ -119,16 +119,6 @@ def build_all(log: TextIO, say: Callable[[str], None]) -> dict[str, Path]:
 
 def gobuild_bin() -> Path:
     return LC.bin_dir()
-
-
-def pause_binary(work: Path) -> Path:
-    """pause.c of the local cluster, static (the sandbox every pod starts with)."""
-    binary = work / "pause"
-    if not binary.exists():
-        src = LCI.PAUSE_C
-        subprocess.run(["gcc", "-Os", "-static", "-Wall", "-o", str(binary), str(src)], check=True)
-        subprocess.run(["strip", str(binary)], check=True)
-    return binary
 
 
 if __name__ == "__main__":

@@ -18,25 +18,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypedDict, Unpack
 
+from testbeds.common import apt, cgroups, mounts, smoke
+from testbeds.common.failure import Failure
+from testbeds.common.pidfiles import rss_kib
 from testbeds.kindcluster import components, daemons, flannel, hostguard, k8simages, nodeimage
 from testbeds.kindcluster import kind_settings as K
-from testbeds.localcluster import cluster as LCC  # packages, Go build and images of the local cluster
+from testbeds.localcluster import cluster as LCC  # the local cluster's Go build and images
 from testbeds.localcluster import gobuild
 from testbeds.localcluster import hoststate as LCH
 from testbeds.localcluster import images as LCI
 from testbeds.localcluster import procs as LCP
 from testbeds.localcluster import settings as LC
-from testbeds.localcluster.procs import rss_kib
 
 BASE_PACKAGES = ("mmdebstrap", "busybox-static", "gcc", "libc6-dev", "iproute2", "util-linux", "iptables")
 SMOKE_NAMESPACE = "kindcluster-smoke"
-
-
-class Failure(Exception):
-    def __init__(self, step: str, message: str):
-        super().__init__(f"{step}: {message}")
-        self.step = step
-        self.message = message
 
 
 def say(msg: str) -> None:
@@ -82,10 +77,7 @@ def ensure_packages() -> None:
     wanted = list(BASE_PACKAGES)
     if not shutil.which("dockerd"):
         wanted.append("docker.io")  # brings containerd and runc; GitHub runners have Docker's own
-    try:
-        LCC.install_apt(wanted, say)
-    except LCC.Failure as e:
-        raise Failure("apt", e.message) from e
+    apt.install(wanted, say)
 
 
 def ensure_tools() -> None:
@@ -215,43 +207,8 @@ def wait_nodes_ready() -> list[str]:
     return [n["metadata"]["name"] for n in nodes]
 
 
-def smoke_manifest(node: str) -> str:
-    """Pure: a two-container pod pinned to `node`: busybox httpd on :8080 and a client."""
-    pod = {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": "smoke", "namespace": SMOKE_NAMESPACE},
-        "spec": {
-            "nodeName": node,
-            "terminationGracePeriodSeconds": 0,
-            "containers": [
-                {"name": "server", "image": LC.BUSYBOX_IMAGE, "imagePullPolicy": "IfNotPresent",
-                 "command": ["httpd", "-f", "-p", "8080", "-h", "/www"]},
-                {"name": "client", "image": LC.BUSYBOX_IMAGE, "imagePullPolicy": "IfNotPresent",
-                 "command": ["sleep", "3600"]},
-            ],
-        },
-    }
-    return json.dumps(pod)
-
-
 def smoke_test(node: str) -> None:
-    ns = SMOKE_NAMESPACE
-    kubectl("create", "namespace", ns, check=False)
-    try:
-        # pods are refused until the controller-manager has made the namespace's default ServiceAccount
-        kubectl("wait", "--for=create", "serviceaccount/default", "-n", ns, "--timeout=90s", timeout=100)
-        kubectl("apply", "-f", "-", input=smoke_manifest(node))
-        cp = kubectl("wait", "-n", ns, "pod/smoke", "--for=condition=Ready", "--timeout=120s", check=False, timeout=150)
-        if cp.returncode != 0:
-            raise Failure("smoke", "pod not Ready:\n" + "\n".join(
-                kubectl("describe", "pod", "-n", ns, "smoke", check=False).stdout.splitlines()[-15:]))
-        out = kubectl("exec", "-n", ns, "smoke", "-c", "client", "--", "sh", "-c",
-                      "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 127.0.0.1 8080", check=False)
-        if "podnet-ok" not in out.stdout:
-            raise Failure("smoke", f"exec on {node} did not answer: rc={out.returncode} {out.stderr.strip()!r}")
-        say(f"smoke pod on {node}: `kubectl exec` -> 127.0.0.1:8080 answered")
-    finally:
-        kubectl("delete", "namespace", ns, "--wait=true", "--timeout=120s", check=False, timeout=150)
+    smoke.check(kubectl, SMOKE_NAMESPACE, LC.BUSYBOX_IMAGE, "IfNotPresent", blame="smoke", say=say, node=node)
 
 
 def build() -> dict[str, Path]:
@@ -260,16 +217,10 @@ def build() -> dict[str, Path]:
     if os.geteuid() != 0:
         raise Failure("preflight", "must run as root")
     ensure_packages()
-    try:
-        LCC.ensure_binaries()
-    except LCC.Failure as e:
-        raise Failure(e.component, e.message) from e
+    LCC.ensure_binaries()
     ensure_tools()
     ensure_node_image()
-    try:
-        built = LCI.ensure_images(log=say)
-    except subprocess.CalledProcessError as e:
-        raise Failure("image build", f"{' '.join(map(str, e.cmd[:4]))} failed (rc={e.returncode})") from e
+    built = LCC.ensure_images()
     workload = {ref: p for ref, p in zip(LCI.BUILDERS, built) if ref != LC.PAUSE_IMAGE}
     return {K.FLANNEL_IMAGE: k8simages.archive_path(K.FLANNEL_IMAGE), **workload}
 
@@ -277,10 +228,7 @@ def build() -> dict[str, Path]:
 def up(smoke: bool = True) -> None:
     t0 = time.monotonic()
     archives = build()
-    try:
-        daemons.ensure_daemons(say)
-    except daemons.DaemonError as e:
-        raise Failure("dockerd", str(e)) from e
+    daemons.ensure_daemons(say)
     ensure_image_loaded_in_docker()
     ensure_cluster()
     ensure_images_loaded(archives)
@@ -350,18 +298,8 @@ def our_cgroup_dirs() -> list[Path]:
     return found
 
 
-def _rmdir_tree(top: Path) -> list[str]:
-    left = []
-    for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
-        try:
-            os.rmdir(dirpath)
-        except OSError as e:
-            left.append(f"cgroup {dirpath}: {e.strerror}")
-    return left
-
-
 def _local_cluster_kubelet_runs() -> bool:
-    return LCP.running("kubelet") is not None
+    return LCP.tracked.running("kubelet") is not None
 
 
 def down() -> None:
@@ -376,7 +314,7 @@ def down() -> None:
                 kind("delete", "cluster", "--name", K.CLUSTER_NAME, "--kubeconfig", str(K.kubeconfig_path()),
                      check=False, timeout=300)
                 say(f"deleted kind cluster {K.CLUSTER_NAME}")
-        except (daemons.DaemonError, Failure, subprocess.TimeoutExpired) as e:
+        except (Failure, subprocess.TimeoutExpired) as e:
             say(f"could not delete the cluster through docker ({e}); removing its processes directly")
     for name in daemons.stop_daemons():
         say(f"stopped {name}")
@@ -391,9 +329,9 @@ def down() -> None:
         time.sleep(0.5)
     problems += [f"process {pid} still running" for pid in our_pids()]
     for top in our_cgroup_dirs():
-        problems += _rmdir_tree(top)
-    stuck = LCC._umount_all((str(K.STATE_ROOT), str(K.NETNS)))  # the local cluster's: longest path first
-    stuck += LCC._umount_all((str(K.RUN_ROOT),))
+        problems += cgroups.remove_tree(str(top))
+    stuck = mounts.umount_all((str(K.STATE_ROOT), str(K.NETNS)))  # longest path first
+    stuck += mounts.umount_all((str(K.RUN_ROOT),))
     problems += [f"mount still present: {m}" for m in stuck]
     skip = tuple(LCH.SYSCTLS) if _local_cluster_kubelet_runs() else ()
     problems += hostguard.restore(skip, say)
@@ -407,7 +345,7 @@ def down() -> None:
 
 
 def status() -> int:
-    running = {n: daemons.tracked(n) for n in ("containerd", "dockerd")}
+    running = {n: daemons.tracked.running(n) for n in ("containerd", "dockerd")}
     for name, t in running.items():
         print(f"{name:12} " + (f"running  pid {t.pid}" if t else "stopped"))
     if not running["dockerd"]:

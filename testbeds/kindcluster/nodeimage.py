@@ -27,7 +27,8 @@ from typing import Any, TextIO
 
 from testbeds.kindcluster import components, k8simages, rootfs
 from testbeds.kindcluster import kind_settings as K
-from testbeds.localcluster import gobuild, oci
+from testbeds.common import oci
+from testbeds.localcluster import gobuild
 from testbeds.localcluster import settings as LC
 
 HERE = Path(__file__).resolve().parent

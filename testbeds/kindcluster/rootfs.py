@@ -8,14 +8,12 @@
 """
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
+from testbeds.common import mmdebstrap
 from testbeds.kindcluster import kind_settings as K
-from testbeds.localcluster import images as LCI  # the machine's apt sources
 
-SUITE = LCI.host_suite()
+SUITE = mmdebstrap.host_suite()
 # kind's base image list (systemd, conntrack iptables nftables iproute2 ethtool util-linux mount
 # kmod libseccomp2 pigz, bash ca-certificates procps) + containerd/runc/CNI plugins from Debian.
 # (jq: kind's mount-product-files.sh hook runs for every container.)
@@ -25,32 +23,17 @@ NODE_PACKAGES = ("systemd", "dbus", "conntrack", "iptables", "nftables", "iprout
                  "containerd", "runc", "containernetworking-plugins")
 IPTABLES_PACKAGES = ("iptables", "conntrack")
 
-_DOC_EXCLUDES = ("--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-exclude=/usr/share/man/*",
-                 "--dpkgopt=path-exclude=/usr/share/locale/*")
-
 
 def rootfs_dir() -> Path:
     return K.cache_dir() / "rootfs"
 
 
-def _mmdebstrap(variant: str, packages: tuple[str, ...], out: Path) -> Path:
-    if out.exists():
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".partial.tar")
-    argv = ["nice", "-n", "10", "mmdebstrap", "--quiet", f"--variant={variant}",
-            "--include=" + ",".join(packages), *_DOC_EXCLUDES, SUITE, str(tmp), *LCI._apt_sources()]
-    subprocess.run(argv, check=True, env=dict(os.environ, SOURCE_DATE_EPOCH="0"))  # reproducible
-    tmp.rename(out)
-    return out
-
-
 def node_base() -> Path:
-    return _mmdebstrap("minbase", NODE_PACKAGES, rootfs_dir() / f"node-{SUITE}.tar")
+    return mmdebstrap.rootfs_tar("minbase", NODE_PACKAGES, rootfs_dir() / f"node-{SUITE}.tar")
 
 
 def iptables_base() -> Path:
-    return _mmdebstrap("essential", IPTABLES_PACKAGES, rootfs_dir() / f"iptables-{SUITE}.tar")
+    return mmdebstrap.rootfs_tar("essential", IPTABLES_PACKAGES, rootfs_dir() / f"iptables-{SUITE}.tar")
 
 
 if __name__ == "__main__":

@@ -15,12 +15,15 @@ import argparse
 import os
 import signal
 import sys
+from collections.abc import Callable
+
+from testbeds.common.cli import run_command, show_kubeconfig
 from testbeds.localcluster import cluster, pki, procs
 
 
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `status | head` ends quietly
-    parser = argparse.ArgumentParser(prog="localcluster", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python3 -m testbeds.localcluster", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_up = sub.add_parser("up", help="build what is missing, start the cluster, wait for Ready + exec")
@@ -38,29 +41,13 @@ def main(argv: list[str] | None = None) -> int:
         os.execv(cluster.binary("kubectl"),
                  ["kubectl", "--kubeconfig", str(pki.kubeconfig_path("admin")), *rest])
     args = parser.parse_args(argv)
-
-    try:
-        if args.cmd == "up":
-            cluster.up(network=args.network, smoke=not args.no_smoke)
-            return 0
-        if args.cmd == "down":
-            cluster.down()
-            return 0
-        if args.cmd == "status":
-            return cluster.status()
-        if args.cmd == "kubeconfig":
-            path = pki.kubeconfig_path("admin")
-            if not path.exists():
-                print(f"no kubeconfig at {path}: run `up` first", file=sys.stderr)
-                return 3
-            print(path)
-            return 0
-    except cluster.Failure as e:
-        print(f"\nlocalcluster: FAILED in {e.component}: {e.message}", file=sys.stderr)
-        if e.component in cluster.DAEMONS:
-            print(f"--- last lines of {procs.log_path(e.component)} ---\n{procs.tail(e.component)}", file=sys.stderr)
-        return 1
-    return 2
+    commands: dict[str, Callable[[], int | None]] = {
+        "up": lambda: cluster.up(network=args.network, smoke=not args.no_smoke),
+        "down": cluster.down,
+        "status": cluster.status,
+        "kubeconfig": lambda: show_kubeconfig(pki.kubeconfig_path("admin")),
+    }
+    return run_command("localcluster", procs.tracked, commands[args.cmd])
 
 
 if __name__ == "__main__":

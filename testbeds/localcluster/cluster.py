@@ -13,9 +13,11 @@ import shutil
 import subprocess
 import time
 import urllib.request
-from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from testbeds.common import apt, cgroups, mounts, smoke
+from testbeds.common.failure import Failure
+from testbeds.common.pidfiles import rss_kib
 from testbeds.localcluster import config_files as C
 from testbeds.localcluster import gobuild, hoststate, images, pki, procs
 from testbeds.localcluster import settings as S
@@ -24,13 +26,6 @@ APT_PACKAGES = ("containerd", "runc", "containernetworking-plugins", "mmdebstrap
                 "gcc", "libc6-dev", "openssl", "iproute2")
 # Stop order for `down`; `up` starts them in reverse.
 DAEMONS = ("kubelet", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd", "containerd")
-
-
-class Failure(Exception):
-    def __init__(self, component: str, message: str):
-        super().__init__(f"{component}: {message}")
-        self.component = component
-        self.message = message
 
 
 def say(msg: str) -> None:
@@ -69,22 +64,6 @@ def crictl(*args: str, check: bool = True, timeout: float = 60) -> subprocess.Co
                                 "--timeout", "20s"], args, None, check, timeout)
 
 
-def wait_for(component: str, what: str, probe: Callable[[], bool], timeout: float, interval: float = 0.5) -> None:
-    """Poll `probe()` until true; fail loudly if the component died or time ran out."""
-    deadline = time.monotonic() + timeout
-    last_err = ""
-    while time.monotonic() < deadline:
-        try:
-            if probe():
-                return
-        except Exception as e:  # a probe that cannot connect yet is just "not yet"
-            last_err = str(e)
-        if component in DAEMONS and procs.running(component) is None:
-            raise Failure(component, f"exited while waiting for {what}")
-        time.sleep(interval)
-    raise Failure(component, f"timed out after {timeout:.0f}s waiting for {what}" + (f" ({last_err})" if last_err else ""))
-
-
 def http_ok(url: str) -> bool:
     with urllib.request.urlopen(url, timeout=2) as r:
         status: int = r.status
@@ -92,32 +71,17 @@ def http_ok(url: str) -> bool:
 
 
 def ensure_daemon(name: str, argv: list[str]) -> None:
-    if running := procs.running(name):
+    if running := procs.tracked.running(name):
         say(f"{name} already running (pid {running.pid})")
         return
-    d = procs.start(name, argv)
-    say(f"started {name} (pid {d.pid}, log {procs.log_path(name)})")
+    d = procs.tracked.start(name, argv)
+    say(f"started {name} (pid {d.pid}, log {procs.tracked.log_path(name)})")
 
 
 # ---------------------------------------------------------------- steps
 
 def ensure_packages() -> None:
-    install_apt(APT_PACKAGES)
-
-
-def install_apt(packages: Iterable[str], tell: Callable[[str], None] = say) -> None:
-    """The Debian packages of `packages` that are not installed yet (kindcluster uses it too)."""
-    missing = [p for p in packages
-               if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True,
-                                 text=True).stdout.strip() != "install ok installed"]
-    if not missing:
-        return
-    tell(f"installing apt packages: {' '.join(missing)}")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for argv in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]):
-        cp = subprocess.run(argv, env=env, capture_output=True, text=True)
-        if cp.returncode != 0:
-            raise Failure("apt", f"{' '.join(argv)} failed:\n" + "\n".join(cp.stderr.splitlines()[-15:]))
+    apt.install(APT_PACKAGES, say)
 
 
 def ensure_binaries() -> None:
@@ -135,9 +99,10 @@ def ensure_binaries() -> None:
     say(f"Go build done in {time.monotonic() - t0:.0f}s")
 
 
-def ensure_images() -> None:
+def ensure_images() -> list[Path]:
+    """Every image archive, built where not cached (the kind cluster loads them too)."""
     try:
-        images.ensure_images(log=say)
+        return images.ensure_images(log=say)
     except subprocess.CalledProcessError as e:
         raise Failure("image build", f"{' '.join(map(str, e.cmd[:4]))} failed (rc={e.returncode})") from e
 
@@ -160,7 +125,7 @@ def ensure_netns_mount() -> None:
     agent's) is refused with "is mounted on / but it is not a shared or slave mount".
     """
     d = hoststate.NETNS_DIR
-    if hoststate.is_mount_point(d):
+    if mounts.is_mount_point(d):
         return
     os.makedirs(d, exist_ok=True)
     subprocess.run(["mount", "--bind", d, d], check=True)
@@ -181,7 +146,7 @@ def start_etcd() -> None:
                            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                            "--initial-cluster", f"podnet={peer}", "--log-level", "warn",
                            "--quota-backend-bytes", str(2 << 30)])
-    wait_for("etcd", "/health", lambda: http_ok(url + "/health"), 60)
+    procs.tracked.wait("etcd", "/health", lambda: http_ok(url + "/health"), 60)
 
 
 def start_apiserver() -> None:
@@ -212,7 +177,8 @@ def start_apiserver() -> None:
         "--profiling=false",
         "--v=1",
     ])
-    wait_for("kube-apiserver", "/readyz", lambda: kubectl("get", "--raw", "/readyz", check=False).returncode == 0, 180, 1)
+    procs.tracked.wait("kube-apiserver", "/readyz",
+                       lambda: kubectl("get", "--raw", "/readyz", check=False).returncode == 0, 180, 1)
 
 
 def ensure_rbac() -> None:
@@ -255,7 +221,7 @@ def start_containerd(network: str) -> None:
             old.unlink()
     write_if_changed(conf_dir / "10-podnet.conflist", C.cni_conflist(network))
     ensure_daemon("containerd", ["containerd", "--config", str(S.STATE_ROOT / "containerd.toml")])
-    wait_for("containerd", "its socket", lambda: ctr("version", check=False).returncode == 0, 60)
+    procs.tracked.wait("containerd", "its socket", lambda: ctr("version", check=False).returncode == 0, 60)
     have = set(ctr("images", "ls", "-q").stdout.split())
     for ref in images.BUILDERS:
         if ref not in have:
@@ -276,7 +242,7 @@ def start_kubelet() -> None:
         f"--node-ip={S.NODE_IP}",
         "--v=1",
     ])
-    wait_for("kubelet", "healthz", lambda: http_ok("http://127.0.0.1:10248/healthz"), 90)
+    procs.tracked.wait("kubelet", "healthz", lambda: http_ok("http://127.0.0.1:10248/healthz"), 90)
 
 
 def node_ready() -> bool:
@@ -288,24 +254,8 @@ def node_ready() -> bool:
 
 
 def smoke_test() -> None:
-    ns = S.SMOKE_NAMESPACE
-    namespace, pod = C.smoke_manifests(ns)
-    kubectl("apply", "-f", "-", input=namespace)
-    # pods are refused until the controller-manager has made the namespace's default ServiceAccount
-    kubectl("wait", "--for=create", "serviceaccount/default", "-n", ns, "--timeout=90s", timeout=100)
-    kubectl("apply", "-f", "-", input=pod)
-    cp = kubectl("wait", "-n", ns, "pod/smoke", "--for=condition=Ready", "--timeout=120s", check=False, timeout=130)
-    if cp.returncode != 0:
-        desc = kubectl("describe", "pod", "-n", ns, "smoke", check=False).stdout
-        raise Failure("kubelet", f"smoke pod not Ready: {cp.stderr.strip()}\n--- kubectl describe pod smoke ---\n"
-                      + "\n".join(desc.splitlines()[-20:]))
-    out = kubectl("exec", "-n", ns, "smoke", "-c", "client", "--", "wget", "-qO-", "http://127.0.0.1:8080/",
-                  check=False)
-    if "podnet-ok" not in out.stdout:
-        raise Failure("kubelet", f"exec into the smoke pod did not answer: rc={out.returncode} "
-                      f"stdout={out.stdout!r} stderr={out.stderr.strip()!r}")
-    say("smoke pod: two containers running, `kubectl exec` -> wget 127.0.0.1:8080 answered")
-    kubectl("delete", "namespace", ns, "--wait=true", "--timeout=90s", check=False, timeout=120)
+    # a smoke pod that fails is most likely the kubelet's doing: its log follows the failure
+    smoke.check(kubectl, S.SMOKE_NAMESPACE, S.BUSYBOX_IMAGE, "Never", blame="kubelet", say=say)
 
 
 def up(network: str = "bridge", smoke: bool = True) -> None:
@@ -327,7 +277,7 @@ def up(network: str = "bridge", smoke: bool = True) -> None:
     ensure_rbac()
     start_controllers()
     start_kubelet()
-    wait_for("kubelet", f"node {S.NODE_NAME} Ready", node_ready, 120, 1)
+    procs.tracked.wait("kubelet", f"node {S.NODE_NAME} Ready", node_ready, 120, 1)
     say(f"node {S.NODE_NAME} is Ready")
     if smoke:
         smoke_test()
@@ -337,30 +287,9 @@ def up(network: str = "bridge", smoke: bool = True) -> None:
 
 # ---------------------------------------------------------------- down
 
-def _mounts_under(prefixes: tuple[str, ...]) -> list[str]:
-    found = []
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        mp = line.split()[4].replace("\\040", " ")
-        if any(mp == p or mp.startswith(p.rstrip("/") + "/") for p in prefixes):
-            found.append(mp)
-    return sorted(set(found), key=len, reverse=True)
-
-
-def _umount_all(prefixes: tuple[str, ...]) -> list[str]:
-    stuck: list[str] = []
-    for _ in range(3):
-        mps = _mounts_under(prefixes)
-        if not mps:
-            return []
-        for mp in mps:
-            if subprocess.run(["umount", mp], capture_output=True).returncode != 0:
-                subprocess.run(["umount", "-l", mp], capture_output=True)
-    return _mounts_under(prefixes) or stuck
-
-
 def remove_pods(before: hoststate.Snapshot) -> list[str]:
     """Stop and remove every sandbox through CRI so containerd runs CNI DEL and unpins each netns."""
-    if procs.running("containerd") is None or not Path(binary("crictl")).exists():
+    if procs.tracked.running("containerd") is None or not Path(binary("crictl")).exists():
         return []
     ids = crictl("pods", "-q", check=False).stdout.split()
     for pid in ids:
@@ -372,14 +301,14 @@ def remove_pods(before: hoststate.Snapshot) -> list[str]:
 
 
 def _stop_kubelet(before: hoststate.Snapshot) -> list[str]:
-    if procs.stop("kubelet"):
+    if procs.tracked.stop("kubelet"):
         say("stopped kubelet")
     return []
 
 
 def _stop_daemons(before: hoststate.Snapshot) -> list[str]:
     for name in DAEMONS[1:]:
-        if procs.stop(name):
+        if procs.tracked.stop(name):
             say(f"stopped {name}")
     return []
 
@@ -401,7 +330,7 @@ def _kill_leftovers(before: hoststate.Snapshot) -> list[str]:
 
 
 def _unmount_ours(before: hoststate.Snapshot) -> list[str]:
-    return [f"mount still present: {m}" for m in _umount_all((str(S.STATE_ROOT), str(S.RUN_ROOT)))]
+    return [f"mount still present: {m}" for m in mounts.umount_all((str(S.STATE_ROOT), str(S.RUN_ROOT)))]
 
 
 def _remove_netns_pins(before: hoststate.Snapshot) -> list[str]:
@@ -418,7 +347,7 @@ def _remove_netns_pins(before: hoststate.Snapshot) -> list[str]:
             say(f"removed leftover netns {ns}")
         except OSError as e:
             problems.append(f"netns {ns}: {e.strerror}")
-    if not before.get("netns_mount", True) and hoststate.is_mount_point(hoststate.NETNS_DIR):
+    if not before.get("netns_mount", True) and mounts.is_mount_point(hoststate.NETNS_DIR):
         if subprocess.run(["umount", hoststate.NETNS_DIR], capture_output=True).returncode != 0:
             problems.append(f"could not unmount {hoststate.NETNS_DIR}")
     return problems
@@ -443,7 +372,7 @@ def _delete_links(before: hoststate.Snapshot) -> list[str]:
 def _remove_cgroups(before: hoststate.Snapshot) -> list[str]:
     problems = []
     for cg in set(hoststate.kubepods_cgroups()) - set(before["kubepods"]):
-        problems += [f"cgroup {s}" for s in hoststate.remove_cgroup_tree(cg)]
+        problems += cgroups.remove_tree(cg)
     return problems
 
 
@@ -523,20 +452,20 @@ def status() -> int:
     total = 0
     any_running = False
     for name in reversed(DAEMONS):
-        d = procs.running(name)
+        d = procs.tracked.running(name)
         if d:
             any_running = True
-            rss = procs.rss_kib(d.pid)
+            rss = rss_kib(d.pid)
             total += rss
             print(f"{name:24} running  pid {d.pid:<7} rss {rss / 1024:7.1f} MiB")
         else:
-            print(f"{name:24} stopped" + ("  (stale pidfile)" if procs.read(name) else ""))
+            print(f"{name:24} stopped" + ("  (stale pidfile)" if procs.tracked.read(name) else ""))
     shims = procs.pids_with_arg(C.containerd_socket())
-    shim_rss = sum(procs.rss_kib(p) for p in shims)
+    shim_rss = sum(rss_kib(p) for p in shims)
     total += shim_rss
     print(f"{'containerd shims':24} {len(shims)} running, rss {shim_rss / 1024:.1f} MiB")
     print(f"{'total rss':24} {total / 1024:.1f} MiB")
-    if procs.running("kube-apiserver"):
+    if procs.tracked.running("kube-apiserver"):
         cp = kubectl("get", "nodes", "-o", "wide", check=False)
         print(cp.stdout.rstrip() or cp.stderr.rstrip())
         cp = kubectl("get", "pods", "-A", "-o", "wide", check=False)

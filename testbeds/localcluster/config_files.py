@@ -133,24 +133,3 @@ def kubelet_config() -> str:
     }
     return json.dumps(cfg, indent=2) + "\n"
 
-
-def smoke_manifests(namespace: str) -> tuple[str, str]:
-    """Two busybox containers: a server on 127.0.0.1:8080 and a client sidecar to exec into."""
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "smoke", "namespace": namespace},
-        "spec": {
-            "automountServiceAccountToken": False,
-            "terminationGracePeriodSeconds": 1,
-            "containers": [
-                {"name": "server", "image": S.BUSYBOX_IMAGE, "imagePullPolicy": "Never",
-                 "command": ["httpd", "-f", "-p", "8080", "-h", "/www"]},
-                {"name": "client", "image": S.BUSYBOX_IMAGE, "imagePullPolicy": "Never",
-                 "command": ["sleep", "86400"]},
-            ],
-        },
-    }
-    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
-    # Two documents: a pod cannot be admitted before its namespace has a default ServiceAccount.
-    return json.dumps(ns), json.dumps(pod)

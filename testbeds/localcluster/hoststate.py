@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import NotRequired, TypedDict, cast
 
+from testbeds.common import mounts
 from testbeds.localcluster import settings as S
 
 # Set by the kubelet (setupKernelTunables) and by the CNI gateway plugins (ip_forward).
@@ -101,14 +102,9 @@ def read_sysctls() -> dict[str, str]:
 NETNS_DIR = "/run/netns"
 
 
-def is_mount_point(path: str, mountinfo: str | None = None) -> bool:
-    text = mountinfo if mountinfo is not None else Path("/proc/self/mountinfo").read_text()
-    return any(line.split()[4] == path for line in text.splitlines() if line.strip())
-
-
 def take() -> Snapshot:
     return {
-        "netns_mount": is_mount_point(NETNS_DIR),
+        "netns_mount": mounts.is_mount_point(NETNS_DIR),
         "links": links(),
         "netns": netns_files(),
         "kubepods": kubepods_cgroups(),
@@ -146,13 +142,3 @@ def restore_sysctls(before: dict[str, str]) -> list[str]:
             pass
     return changed
 
-
-def remove_cgroup_tree(root: str) -> list[str]:
-    """rmdir a cgroup directory bottom-up; return the ones that would not go."""
-    stuck = []
-    for dirpath, dirnames, _ in os.walk(root, topdown=False):
-        try:
-            os.rmdir(dirpath)
-        except OSError as e:
-            stuck.append(f"{dirpath}: {e.strerror}")
-    return stuck

@@ -5,36 +5,37 @@
   httpd / nc, connects with wget / nc)
 - python: a Debian root filesystem with python3 made by mmdebstrap from the
   machine's own apt sources (the podnet agent only needs python3 >= 3.11)
-Each is written as an OCI layout tarball by oci.py and cached per version.
+Each is written as an OCI layout tarball (testbeds.common.oci) and cached per version.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from testbeds.localcluster import oci
+from testbeds.common import mmdebstrap, oci
 from testbeds.localcluster import settings as S
 
 PAUSE_C = Path(__file__).resolve().parent / "pause.c"
 
 
-def _tar_name(ref: str) -> str:
-    return ref.rsplit("/", 1)[1].replace(":", "_") + ".oci.tar"
-
-
 def archive_path(ref: str) -> Path:
-    return S.image_dir() / _tar_name(ref)
+    return S.image_dir() / oci.archive_name(ref)
+
+
+def pause_binary(work: Path) -> Path:
+    """pause.c, static and stripped, in `work` (the kind cluster's pause image uses it too)."""
+    binary = work / "pause"
+    if not binary.exists():
+        subprocess.run(["gcc", "-Os", "-static", "-Wall", "-o", str(binary), str(PAUSE_C)], check=True)
+        subprocess.run(["strip", str(binary)], check=True)
+    return binary
 
 
 def build_pause(work: Path) -> Path:
-    binary = work / "pause"
-    subprocess.run(["gcc", "-Os", "-static", "-Wall", "-o", str(binary), str(PAUSE_C)], check=True)
-    subprocess.run(["strip", str(binary)], check=True)
-    layer = oci.tar_from_files(work / "pause-layer.tar", [("pause", binary, None, 0o755)])
+    layer = oci.tar_from_files(work / "pause-layer.tar", [("pause", pause_binary(work), None, 0o755)])
     spec = oci.ImageSpec(name=S.PAUSE_IMAGE, layers=(layer,), entrypoint=("/pause",), env=())
     return oci.build_archive(spec, archive_path(S.PAUSE_IMAGE))
 
@@ -68,37 +69,8 @@ def build_busybox(work: Path) -> Path:
     return oci.build_archive(spec, archive_path(S.BUSYBOX_IMAGE))
 
 
-def _apt_sources() -> list[str]:
-    """The machine's own apt sources, handed to mmdebstrap as files (no host named here)."""
-    found = sorted(str(p) for p in Path("/etc/apt/sources.list.d").glob("*.sources"))
-    found += sorted(str(p) for p in Path("/etc/apt/sources.list.d").glob("*.list"))
-    if Path("/etc/apt/sources.list").is_file() and Path("/etc/apt/sources.list").stat().st_size:
-        found.insert(0, "/etc/apt/sources.list")
-    return found
-
-
-def host_suite(os_release: str | None = None) -> str:
-    """The machine's own release codename (bookworm here, noble on GitHub's Ubuntu runners):
-    mmdebstrap builds from the machine's apt sources, which only serve their own suite."""
-    if os_release is None:
-        try:
-            os_release = Path("/etc/os-release").read_text()
-        except OSError:
-            return "bookworm"
-    for line in os_release.splitlines():
-        if line.startswith("VERSION_CODENAME="):
-            return line.split("=", 1)[1].strip().strip('"') or "bookworm"
-    return "bookworm"
-
-
 def build_python(work: Path) -> Path:
-    rootfs = work / "python-rootfs.tar"
-    argv = ["nice", "-n", "10", "mmdebstrap", "--quiet", "--variant=essential", "--include=python3",
-            "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-exclude=/usr/share/man/*",
-            "--dpkgopt=path-exclude=/usr/share/locale/*",
-            host_suite(), str(rootfs), *_apt_sources()]
-    # same package versions -> the same root filesystem, byte for byte (mmdebstrap honours it)
-    subprocess.run(argv, check=True, env=dict(os.environ, SOURCE_DATE_EPOCH="0"))
+    rootfs = mmdebstrap.rootfs_tar("essential", ("python3",), work / "python-rootfs.tar")
     spec = oci.ImageSpec(name=S.PYTHON_IMAGE, layers=(rootfs,), cmd=("python3",))
     return oci.build_archive(spec, archive_path(S.PYTHON_IMAGE))
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from testbeds.kindcluster import components, flannel, hostguard, k8simages, lifecycle, nodeimage, runc_wrapper
 from testbeds.kindcluster import kind_settings as K
-from testbeds.localcluster import images as LCI
 
 # `kubeadm config images list --kubernetes-version v1.34.4`, with the registry host replaced
 KUBEADM_LIST = """example.invalid/kube-apiserver:v1.34.4
@@ -124,14 +123,6 @@ class RuncWrapper(unittest.TestCase):
         self.assertEqual(runc_wrapper.option_value(["exec", "-p", "/p.json", "id"], "--process", "-p"), "/p.json")
 
 
-class HostSuite(unittest.TestCase):
-    def test_the_codename_comes_from_os_release(self) -> None:
-        self.assertEqual(LCI.host_suite('NAME="Ubuntu"\nVERSION_CODENAME=noble\n'), "noble")
-        self.assertEqual(LCI.host_suite('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_CODENAME=bookworm\n'),
-                         "bookworm")
-        self.assertEqual(LCI.host_suite("ID=unknown\n"), "bookworm")
-
-
 class KindConfig(unittest.TestCase):
     def test_every_node_of_kind_yaml_uses_the_image_we_build(self) -> None:
         images = [line.split("image:", 1)[1].strip() for line in K.KIND_CONFIG.read_text().splitlines()
@@ -154,11 +145,6 @@ class Ours(unittest.TestCase):
         before = {"vm/overcommit_memory": "0\n", "kernel/panic": "0\n"}
         now = {"vm/overcommit_memory": "1\n", "kernel/panic": "0\n"}
         self.assertEqual(hostguard.changed(before, now), {"vm/overcommit_memory": "0\n"})
-
-    def test_smoke_pod_is_pinned_to_the_node_and_never_pulls(self) -> None:
-        pod = json.loads(lifecycle.smoke_manifest("w1"))
-        self.assertEqual(pod["spec"]["nodeName"], "w1")
-        self.assertTrue(all(c["imagePullPolicy"] == "IfNotPresent" for c in pod["spec"]["containers"]))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ import unittest
 from pathlib import Path
 from typing import Any
 
-from testbeds.localcluster import config_files, gobuild, hoststate, images, oci, pki
+from testbeds.common import oci
+from testbeds.localcluster import config_files, gobuild, hoststate, images, pki
 
 KUBERNETES_GOMOD = """module k8s.io/kubernetes
 
@@ -104,12 +105,6 @@ class ConfigFiles(unittest.TestCase):
         self.assertIn('sandbox_image = "localhost/podnet/pause:3.10"', text)
         self.assertIn("SystemdCgroup = false", text)
 
-    def test_smoke_pod_has_two_never_pulled_containers(self) -> None:
-        _, pod = config_files.smoke_manifests("ns")
-        containers = json.loads(pod)["spec"]["containers"]
-        self.assertEqual([c["name"] for c in containers], ["server", "client"])
-        self.assertEqual({c["imagePullPolicy"] for c in containers}, {"Never"})
-
 
 class Certificates(unittest.TestCase):
     def test_kubelet_client_cert_is_a_node_identity(self) -> None:
@@ -172,10 +167,6 @@ class OciLayout(unittest.TestCase):
 class HostState(unittest.TestCase):
     def test_cgroup_mounts_lists_v1_and_v2_hierarchies_only(self) -> None:
         self.assertEqual(hoststate.cgroup_mounts(MOUNTINFO), ["/sys/fs/cgroup/cpu", "/sys/fs/cgroup/unified"])
-
-    def test_mount_point_detection(self) -> None:
-        self.assertTrue(hoststate.is_mount_point("/run/netns", MOUNTINFO))
-        self.assertFalse(hoststate.is_mount_point("/run", MOUNTINFO))
 
 
 if __name__ == "__main__":

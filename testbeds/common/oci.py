@@ -97,8 +97,13 @@ def image_config(spec: ImageSpec, diff_ids: list[str]) -> dict[str, object]:
         "os": "linux",
         "config": cfg,
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
-        "history": [{"created_by": "testbeds/localcluster/oci.py"} for _ in diff_ids],
+        "history": [{"created_by": "testbeds/common/oci.py"} for _ in diff_ids],
     }
+
+
+def archive_name(ref: str) -> str:
+    """Pure: the cache file name of an image archive (`localhost/podnet/pause:3.10` -> pause_3.10.oci.tar)."""
+    return ref.rsplit("/", 1)[1].replace(":", "_") + ".oci.tar"
 
 
 def build_archive(spec: ImageSpec, out: Path) -> Path:
