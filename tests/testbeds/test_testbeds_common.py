@@ -5,7 +5,9 @@ import io
 import json
 import os
 import sys
+import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,6 +45,46 @@ def test_the_codename_comes_from_os_release() -> None:
 def test_an_image_archive_is_named_by_the_last_part_of_its_reference() -> None:
     assert oci.archive_name("localhost/podnet/pause:3.10") == "pause_3.10.oci.tar"
     assert oci.archive_name("example.invalid/coredns/coredns:v1.12.1") == "coredns_v1.12.1.oci.tar"
+
+
+def _json_member(tar: tarfile.TarFile, name: str) -> Any:
+    f = tar.extractfile(name)
+    assert f is not None, f"{name} is not a regular file in the archive"
+    return json.load(f)
+
+
+def test_archive_names_the_image_for_ctr_import(tmp_path: Path) -> None:
+    src = tmp_path / "hello"
+    src.write_text("hi\n")
+    layer = oci.tar_from_files(tmp_path / "layer.tar", [("hello", src, None, 0o644), ("etc", None, None, 0o755)])
+    out = oci.build_archive(oci.ImageSpec(name="localhost/podnet/test:1", layers=(layer,), cmd=("sh",)),
+                            tmp_path / "img.tar")
+    with tarfile.open(out) as tar:
+        index = _json_member(tar, "index.json")
+        ann = index["manifests"][0]["annotations"]
+        assert ann["io.containerd.image.name"] == "localhost/podnet/test:1"
+        manifest = _json_member(tar, "blobs/sha256/" + index["manifests"][0]["digest"][7:])
+        config = _json_member(tar, "blobs/sha256/" + manifest["config"]["digest"][7:])
+        assert config["rootfs"]["diff_ids"] == [manifest["layers"][0]["digest"]]
+        assert "blobs/sha256/" + manifest["layers"][0]["digest"][7:] in tar.getnames()
+
+
+def test_the_same_inputs_give_the_same_archive_bytes(tmp_path: Path) -> None:
+    src = tmp_path / "hello"
+    src.write_text("hi\n")
+    outs = []
+    for n in (1, 2):
+        layer = oci.tar_from_files(tmp_path / f"layer{n}.tar", [("hello", src, None, 0o644)])
+        os.utime(layer, (n * 1000, n * 1000))  # different file times must not matter
+        outs.append(oci.build_archive(oci.ImageSpec(name="localhost/podnet/test:1", layers=(layer,)),
+                                      tmp_path / f"img{n}.tar").read_bytes())
+    assert outs[0] == outs[1]
+
+
+def test_the_platform_is_the_machines() -> None:
+    assert oci.go_arch("x86_64") == "amd64"
+    assert oci.go_arch("aarch64") == "arm64"
+    assert oci.image_config(oci.ImageSpec(name="x:1", layers=()), [])["architecture"] == oci.go_arch()
 
 
 def test_the_smoke_pod_has_a_server_and_a_client_that_never_pull() -> None:
