@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How fast `kubectl podnet` is, next to one bare exec and the manual route a learner takes.
 
-    python e2e/bench_speed.py [--rounds 10] [--cold-rounds 10] [--batch-pods 100] [--json out.json]
+    python -m bench.cluster_speed [--rounds 10] [--cold-rounds 10] [--batch-pods 100] [--json out.json]
 
 Same cluster choice as the e2e tier (e2e/clusters.py: --kubeconfig / KUBECONFIG, or
 E2E_CLUSTER=local|kind). In one run, on one pod (a server and a client sidecar), each
@@ -32,12 +32,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from e2e import clusters  # noqa: E402
-from e2e import workloads as w  # noqa: E402
-from e2e.clients import Kubectl, Podnet, Run, plugin_argv  # noqa: E402
-from e2e.leftovers import AGENT_NAMESPACE, AGENT_SELECTOR  # noqa: E402
+from e2e import clusters
+from e2e import workloads as w
+from e2e.clients import Kubectl, Podnet, Run, plugin_argv
+from e2e.leftovers import AGENT_NAMESPACE, AGENT_SELECTOR
 
 # issue 10's targets
 WARM_PER_EXEC = 2.5  # warm inspect / one bare exec

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How long `kubectl podnet node map NODE -o json` takes, warm, as a node fills with pods.
 
-    python e2e/bench_node_map.py [--sizes 1 10 100] [--rounds 5]
+    python -m bench.cluster_node_map [--sizes 1 10 100] [--rounds 5]
 
 Same cluster choice as the e2e tier (e2e/clusters.py). For each size, pods (one busybox
 sleeping) are added to one namespace until the node has that many of ours, then the map
@@ -15,14 +15,10 @@ from __future__ import annotations
 import argparse
 import secrets
 import statistics
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from e2e import clusters  # noqa: E402
-from e2e import workloads as w  # noqa: E402
-from e2e.clients import Kubectl, Podnet  # noqa: E402
+from e2e import clusters
+from e2e import workloads as w
+from e2e.clients import Kubectl, Podnet
 
 
 def main() -> None:

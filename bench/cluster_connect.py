@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How long `kubectl podnet connect A B -o json` takes, warm, across two nodes and on one.
 
-    python e2e/bench_connect.py [--rounds 10]          # on kind: through kindcluster.py run
+    python -m bench.cluster_connect [--rounds 10]   # on kind: through python3 -m testbeds.kindcluster run
 
 Same cluster choice as the e2e tier (e2e/clusters.py). Three busybox servers: A and B on
 two different nodes (the first two workers when there are any), C on A's node. Each round
@@ -19,15 +19,11 @@ from __future__ import annotations
 import argparse
 import secrets
 import statistics
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from e2e import clusters  # noqa: E402
-from e2e import nodes as n  # noqa: E402
-from e2e import workloads as w  # noqa: E402
-from e2e.clients import Kubectl, Podnet  # noqa: E402
+from e2e import clusters
+from e2e import nodes as n
+from e2e import workloads as w
+from e2e.clients import Kubectl, Podnet
 
 
 def main() -> None:
