@@ -170,9 +170,9 @@ def _kind_target(wanted: Wanted, kubeconfig: str) -> Target:
 
 
 def with_outer_network(argv: list[str]) -> list[str]:
-    """`argv` run in the netns `python3 -m testbeds.kindcluster run` was called from, when we run inside the
-    kind cluster's (which reaches the API server and nothing else: no DNS, no PyPI, no Go
-    proxy); as it is anywhere else."""
+    """`argv` run in the netns `python3 -m testbeds.kindcluster run` was called from, when we
+    run inside the kind cluster's (which reaches the API server and nothing else: no DNS, no
+    PyPI, no Go proxy); as it is anywhere else."""
     outer = os.environ.get("PODNET_OUTER_NETNS")
     return ["nsenter", f"--net={outer}", "--", *argv] if outer else argv
 
