@@ -16,7 +16,7 @@ the client's peak memory for the table and JUnit (a sweep keeps only the verdict
 for -o json (whole reports): allocations during the sweep and the output, the simulated
 API server's own store excluded.
 
-    .venv/bin/python bench/sweep_scale.py [--nodes 1000] [--pods 30] [--max-parallel 8 32 64]
+    .venv/bin/python -m bench.sweep_scale [--nodes 1000] [--pods 30] [--max-parallel 8 32 64]
 """
 
 from __future__ import annotations
@@ -26,22 +26,18 @@ import gc
 import math
 import resource
 import statistics
-import sys
 import time
 import tracemalloc
 from collections import Counter
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/ is not installed
-
-from kubectl_podnet.cli.output import Format, renderer  # noqa: E402
-from kubectl_podnet.cluster.agent import AgentManager  # noqa: E402
-from kubectl_podnet.cluster.inspect_pods import inspect_pods  # noqa: E402
-from kubectl_podnet.cluster.selection import Selection  # noqa: E402
-from kubectl_podnet.outcome import PodOutcome, verdict_word, verdicts_only  # noqa: E402
-from kubectl_podnet.render.junit import render_junit  # noqa: E402
-from kubectl_podnet.render.summary import render_summary  # noqa: E402
-from tests.simulated import SimulatedCluster  # noqa: E402
+from kubectl_podnet.cli.output import Format, renderer
+from kubectl_podnet.cluster.agent import AgentManager
+from kubectl_podnet.cluster.inspect_pods import inspect_pods
+from kubectl_podnet.cluster.selection import Selection
+from kubectl_podnet.outcome import PodOutcome, verdict_word, verdicts_only
+from kubectl_podnet.render.junit import render_junit
+from kubectl_podnet.render.summary import render_summary
+from tests.simulated import SimulatedCluster
 
 
 def _cluster(args: argparse.Namespace) -> SimulatedCluster:

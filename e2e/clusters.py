@@ -4,8 +4,8 @@ The target is chosen explicitly, never guessed:
 1. a kubeconfig the user names (`--kubeconfig`, `PODNET_E2E_KUBECONFIG`, `KUBECONFIG`): used
    as it is, never created or deleted; when it is one of our two clusters' own kubeconfigs,
    that cluster's locally built images are used;
-2. `E2E_CLUSTER=local`: the project's one-node cluster (e2e/localcluster), which must be up;
-3. `E2E_CLUSTER=kind`: the project's three-node kind cluster (e2e/kindcluster), which must be
+2. `E2E_CLUSTER=local`: the project's one-node cluster (testbeds.localcluster), which must be up;
+3. `E2E_CLUSTER=kind`: the project's three-node kind cluster (testbeds.kindcluster), which must be
    up, and the run must be inside its network namespace (`e2e/run.sh` does that);
 4. otherwise no cluster: the run fails (an e2e run that tests nothing must not look green).
 Both clusters are brought up by their own tool; the suite never creates or deletes a cluster.
@@ -13,7 +13,6 @@ Both clusters are brought up by their own tool; the suite never creates or delet
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -21,16 +20,16 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-LOCALCLUSTER = HERE / "localcluster" / "localcluster.py"
-KINDCLUSTER = HERE / "kindcluster" / "kindcluster.py"
+from testbeds.localcluster import settings as local_settings
+
+REPO = Path(__file__).resolve().parent.parent
+# the two cluster tools, run as `python -m` from the repository root (standard library only)
+LOCALCLUSTER = "testbeds.localcluster"
+KINDCLUSTER = "testbeds.kindcluster"
 CLUSTERS = ("local", "kind")
 
 # for a kubeconfig of some other cluster: short names resolve the same way everywhere
 DEFAULT_WORKLOAD_IMAGE = "busybox:1.36"
-# the local cluster's images, in case its settings cannot be read
-LOCAL_AGENT_IMAGE = "localhost/podnet/python:3.11-bookworm"
-LOCAL_WORKLOAD_IMAGE = "localhost/podnet/busybox:1.35"
 
 
 class NoCluster(Exception):
@@ -64,27 +63,11 @@ class Wanted:
     cluster: str | None = None  # E2E_CLUSTER: local | kind
 
 
-def _local_settings() -> object | None:
-    path = HERE / "localcluster" / "settings.py"
-    if not path.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location("_podnet_localcluster_settings", path)
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except Exception:  # the other tool's file: its images are a convenience, not a need
-        return None
-    return module
-
-
-def _tool_status(tool: Path) -> dict[str, str] | None:
+def _tool_status(tool: str) -> dict[str, str] | None:
     """`status` of one of our cluster tools: its `key: value` lines when it runs, else None."""
-    if not tool.is_file():
-        return None
     try:
-        done = subprocess.run([sys.executable, str(tool), "status"], capture_output=True, text=True, timeout=60)
+        done = subprocess.run([sys.executable, "-m", tool, "status"], cwd=REPO, capture_output=True, text=True,
+                              timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if done.returncode != 0:
@@ -113,11 +96,8 @@ def kind_cluster() -> str | None:
 
 
 def local_images() -> tuple[str, str]:
-    settings = _local_settings()
-    return (
-        str(getattr(settings, "PYTHON_IMAGE", LOCAL_AGENT_IMAGE)),
-        str(getattr(settings, "BUSYBOX_IMAGE", LOCAL_WORKLOAD_IMAGE)),
-    )
+    """(agent, workload) images the local cluster builds; the kind cluster loads the same ones."""
+    return local_settings.PYTHON_IMAGE, local_settings.BUSYBOX_IMAGE
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -136,12 +116,12 @@ def resolve(wanted: Wanted) -> Target:
         local = local_cluster()
         if local is None:
             raise NoCluster("E2E_CLUSTER=local but the local cluster is not up: "
-                            "python3 e2e/localcluster/localcluster.py up")
+                            "python3 -m testbeds.localcluster up")
         return _local_target(wanted, local)
     if choice == "kind":
         kubeconfig = kind_cluster()
         if kubeconfig is None:
-            raise NoCluster("E2E_CLUSTER=kind but the kind cluster is not up: python3 e2e/kindcluster/kindcluster.py up")
+            raise NoCluster("E2E_CLUSTER=kind but the kind cluster is not up: python3 -m testbeds.kindcluster up")
         return _kind_target(wanted, kubeconfig)
     if explicit:
         path = explicit.split(os.pathsep)[0]
@@ -161,8 +141,8 @@ def resolve(wanted: Wanted) -> Target:
             workload_image=wanted.workload_image or DEFAULT_WORKLOAD_IMAGE,
         )
     raise NoCluster(
-        "no cluster chosen: set E2E_CLUSTER=local (python3 e2e/localcluster/localcluster.py up) or "
-        "E2E_CLUSTER=kind (python3 e2e/kindcluster/kindcluster.py up), or pass --kubeconfig / set KUBECONFIG"
+        "no cluster chosen: set E2E_CLUSTER=local (python3 -m testbeds.localcluster up) or "
+        "E2E_CLUSTER=kind (python3 -m testbeds.kindcluster up), or pass --kubeconfig / set KUBECONFIG"
     )
 
 
@@ -190,9 +170,9 @@ def _kind_target(wanted: Wanted, kubeconfig: str) -> Target:
 
 
 def with_outer_network(argv: list[str]) -> list[str]:
-    """`argv` run in the netns `kindcluster.py run` was called from, when we run inside the
-    kind cluster's (which reaches the API server and nothing else: no DNS, no PyPI, no Go
-    proxy); as it is anywhere else."""
+    """`argv` run in the netns `python3 -m testbeds.kindcluster run` was called from, when we
+    run inside the kind cluster's (which reaches the API server and nothing else: no DNS, no
+    PyPI, no Go proxy); as it is anywhere else."""
     outer = os.environ.get("PODNET_OUTER_NETNS")
     return ["nsenter", f"--net={outer}", "--", *argv] if outer else argv
 

@@ -52,7 +52,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _is_ours(item: pytest.Item) -> bool:
-    # only this directory's tests: e2e/localcluster has its own (always-on) unit tests
+    # only this directory's tests, never a subdirectory's
     return Path(str(item.fspath)).resolve().parent == HERE
 
 

@@ -2,7 +2,7 @@
 
 On kind each node is a docker container named like the node; `e2e/run.sh` runs the suite
 inside the kind cluster's network namespace with DOCKER_HOST and `docker` on PATH
-(e2e/kindcluster), so a test can stop a node or watch its containerd.
+(testbeds.kindcluster), so a test can stop a node or watch its containerd.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The one command that runs the e2e tier, on a laptop, here and in CI:
 #
-#   E2E_CLUSTER=local e2e/run.sh [pytest options...]   the one-node cluster (e2e/localcluster)
-#   E2E_CLUSTER=kind  e2e/run.sh [pytest options...]   the three-node kind cluster (e2e/kindcluster)
+#   E2E_CLUSTER=local e2e/run.sh [pytest options...]   the one-node cluster (testbeds.localcluster)
+#   E2E_CLUSTER=kind  e2e/run.sh [pytest options...]   the three-node kind cluster (testbeds.kindcluster)
 #   KUBECONFIG=F      e2e/run.sh [pytest options...]   any other cluster
 #
 # The target is chosen explicitly, never guessed; the cluster must be up (each tool's `up`).
-# On kind, pytest runs inside the cluster's network namespace (`kindcluster.py run`), where
-# kind publishes the API server on 127.0.0.1. Environment knobs: see e2e/README.md.
+# On kind, pytest runs inside the cluster's network namespace (`python3 -m testbeds.kindcluster
+# run`), where kind publishes the API server on 127.0.0.1. Environment knobs: see e2e/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +26,7 @@ if ! "$python" -c 'import kubectl_podnet, pytest' 2>/dev/null; then
     exit 2
 fi
 case "${E2E_CLUSTER:-}" in
-    kind) exec python3 e2e/kindcluster/kindcluster.py run -- "$python" -m pytest e2e/ --e2e -v "$@" ;;
+    kind) exec python3 -m testbeds.kindcluster run -- "$python" -m pytest e2e/ --e2e -v "$@" ;;
     local | "") exec "$python" -m pytest e2e/ --e2e -v "$@" ;;
     *) echo "e2e/run.sh: E2E_CLUSTER=$E2E_CLUSTER: expected local or kind" >&2; exit 2 ;;
 esac

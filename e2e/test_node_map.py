@@ -4,7 +4,7 @@ The map must show each of our pods wired to the node the way its CNI wires it: o
 cni0 bridge (the local cluster's default, `bridge`), or by a /32 host route through its
 own veth (`--network ptp`, kind's kindnet). Each test runs for the CNI the cluster has
 and skips, saying why, for the other: switching the local cluster's CNI needs
-`localcluster.py up --network ptp`, a restart no test may do to the shared cluster.
+`python3 -m testbeds.localcluster up --network ptp`, a restart no test may do to the shared cluster.
 Other pods of the node (other tests, other users) may be on the map too: only ours are
 asserted, and the exit code may reflect theirs.
 """
@@ -62,7 +62,7 @@ def test_node_map_draws_three_pods_on_the_cni0_bridge(
     links = _our_wires(document, namespace)
     if any(link["master"] is None for link in links.values()):
         pytest.skip("this cluster routes pods (ptp): the bridge map is asserted on a bridge CNI "
-                    "(the local cluster's default, `localcluster.py up`)")
+                    "(the local cluster's default, `python3 -m testbeds.localcluster up`)")
     assert {link["master"] for link in links.values()} == {"cni0"}
     assert document["host"]["uplink"], document["host"]
     cni0 = next(link for link in document["host"]["links"] if link["name"] == "cni0")
@@ -94,8 +94,8 @@ def test_node_map_draws_three_routed_pods_with_their_host_routes(
     links = _our_wires(document, namespace)
     if any(link["master"] is not None for link in links.values()):
         pytest.skip("this cluster bridges pods (cni0): the routed map needs a ptp CNI, e.g. "
-                    "`localcluster.py up --network ptp` (a restart of the shared cluster no test may do) or kind "
-                    "with kindnet (ours runs flannel, which bridges)")
+                    "`python3 -m testbeds.localcluster up --network ptp` (a restart of the shared cluster "
+                    "no test may do) or kind with kindnet (ours runs flannel, which bridges)")
     ips = {p["pod"]["name"]: p["pod"]["podIps"][0] for p in document["pods"] if p["pod"]["namespace"] == namespace}
     for name, link in links.items():
         assert f"{ips[name]}/32" in link["routes"], link

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-.venv/bin/mypy  # --strict over kubectl_podnet, tests and e2e (pyproject.toml [tool.mypy])
+.venv/bin/mypy  # --strict over kubectl_podnet, tests, e2e, testbeds and bench (pyproject.toml [tool.mypy])
 export PODNET_REQUIRE_PRIVILEGED=1
 set +e
 .venv/bin/python -m pytest tests "$@"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Re-record the connect samples here from the real three-node kind cluster (needs it up).
 
-    python3 e2e/kindcluster/kindcluster.py run -- .venv/bin/python tests/samples/connect/record.py
+    python3 -m testbeds.kindcluster run -- .venv/bin/python tests/samples/connect/record.py
 
 Two busybox servers on the two workers, then `connect a b:8080 -o json` healthy, on one
 node, and with each fault of e2e/test_connect.py injected on a node container (and removed
