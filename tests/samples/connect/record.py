@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Re-record the connect samples here from the real three-node kind cluster (needs it up).
 
-    python3 -m testbeds.kindcluster run -- .venv/bin/python tests/samples/connect/record.py
+    python3 -m testbeds.kindcluster run -- .venv/bin/python -m tests.samples.connect.record
 
 Two busybox servers on the two workers, then `connect a b:8080 -o json` healthy, on one
 node, and with each fault of e2e/test_connect.py injected on a node container (and removed
@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import json
 import secrets
-import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[2]))
 
-from e2e import clusters  # noqa: E402
-from e2e import nodes as n  # noqa: E402
-from e2e import workloads as w  # noqa: E402
-from e2e.clients import Kubectl, Podnet  # noqa: E402
+from e2e import clusters
+from e2e import nodes as n
+from e2e import workloads as w
+from e2e.clients import Kubectl, Podnet
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Re-record the netlink dumps in this directory from real namespaces (needs root).
 
-    sudo .venv/bin/python tests/samples/netlink/record.py
+    sudo .venv/bin/python -m tests.samples.netlink.record
 
 Builds a lab node (kubectl_podnet.lab: a "node" netns with a cni0 bridge and pods wired
 as a CNI plugin wires them) with one pod per scenario, then, from a thread inside each
@@ -20,17 +20,15 @@ import os
 import platform
 import socket
 import struct
-import sys
 from pathlib import Path
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parents[2]))
+from kubectl_podnet.lab.spec import ContainerSpec, PodSpec
+from kubectl_podnet.lab.world import LabNode
+from kubectl_podnet.node import netlink
+from kubectl_podnet.node.nsenter import run_in_netns
+from kubectl_podnet.node.procfs import NETNS_DIR
 
-from kubectl_podnet.lab.spec import ContainerSpec, PodSpec  # noqa: E402
-from kubectl_podnet.lab.world import LabNode  # noqa: E402
-from kubectl_podnet.node import netlink  # noqa: E402
-from kubectl_podnet.node.nsenter import run_in_netns  # noqa: E402
-from kubectl_podnet.node.procfs import NETNS_DIR  # noqa: E402
+HERE = Path(__file__).parent
 
 SCENARIOS = {
     "bridge": PodSpec("bridge", (ContainerSpec("web", listen=("0.0.0.0:8080",)),)),

@@ -1,6 +1,6 @@
 """Re-record the CNI-shape dumps here from the lab's CNI modes, built for real (needs root).
 
-    sudo .venv/bin/python tests/samples/netlink/record_cni.py
+    sudo .venv/bin/python -m tests.samples.netlink.record_cni
 
 For each CNI lab mode (kindnet, calico, cilium, aws-vpc, azure, calico-noroute,
 cilium-routemtu: lab/plan.py builds each from the CNI's documented wiring), saves the lab
@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parents[2]))
+from kubectl_podnet.lab.modes import find_mode
+from kubectl_podnet.lab.session import build_mode
+from kubectl_podnet.node.nsenter import run_in_netns
+from kubectl_podnet.node.procfs import NETNS_DIR
+from tests.samples.netlink.record import raw_dump, save
+from tests.samples.netlink.record_path import route_get
 
-from kubectl_podnet.lab.modes import find_mode  # noqa: E402
-from kubectl_podnet.lab.session import build_mode  # noqa: E402
-from kubectl_podnet.node.nsenter import run_in_netns  # noqa: E402
-from kubectl_podnet.node.procfs import NETNS_DIR  # noqa: E402
-from tests.samples.netlink.record import raw_dump, save  # noqa: E402
-from tests.samples.netlink.record_path import route_get  # noqa: E402
+HERE = Path(__file__).parent
 
 MODES = ("kindnet", "calico", "cilium", "aws-vpc", "azure", "calico-noroute", "cilium-routemtu")
 

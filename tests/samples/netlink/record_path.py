@@ -1,6 +1,6 @@
 """Re-record the node-path dumps here: a lab node with overlays, and `ip route get` answers (root).
 
-    sudo .venv/bin/python tests/samples/netlink/record_path.py
+    sudo .venv/bin/python -m tests.samples.netlink.record_path
 
 Builds a lab node (bridge, routed ptp and dual-stack pods; the node's default route via
 10.89.0.1 on eth0), adds two vxlan devices (`vx42`: IPv4 underlay, a port of cni0; `vx6`:
@@ -18,17 +18,15 @@ import json
 import os
 import socket
 import struct
-import sys
 from pathlib import Path
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parents[2]))
+from kubectl_podnet.lab.spec import NODE_IP, ContainerSpec, PodSpec
+from kubectl_podnet.lab.world import LabNode, run
+from kubectl_podnet.node.nsenter import run_in_netns
+from kubectl_podnet.node.procfs import NETNS_DIR
+from tests.samples.netlink.record import REQUESTS, raw_dump, save  # the recorder beside this one
 
-from kubectl_podnet.lab.spec import NODE_IP, ContainerSpec, PodSpec  # noqa: E402
-from kubectl_podnet.lab.world import LabNode, run  # noqa: E402
-from kubectl_podnet.node.nsenter import run_in_netns  # noqa: E402
-from kubectl_podnet.node.procfs import NETNS_DIR  # noqa: E402
-from tests.samples.netlink.record import REQUESTS, raw_dump, save  # noqa: E402  (the recorder beside this one)
+HERE = Path(__file__).parent
 
 PODS = [
     PodSpec("bridge", (ContainerSpec("web"),)),

@@ -1,6 +1,6 @@
 """Re-record the sock_diag dumps in this directory from a real netns (needs root).
 
-    sudo .venv/bin/python tests/samples/sock_diag/record.py
+    sudo .venv/bin/python -m tests.samples.sock_diag.record
 
 Builds a lab pod with TCP listeners on 0.0.0.0:8080, [::]:8081, [::1]:9090 and
 127.0.0.1:7070, then, from a thread inside its netns, asks sock_diag for the TCP sockets in
@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import os
 import platform
-import sys
 from pathlib import Path
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parents[2]))
+from kubectl_podnet.lab.spec import ContainerSpec, PodSpec
+from kubectl_podnet.lab.world import LabNode
+from kubectl_podnet.node import netlink
+from kubectl_podnet.node.nsenter import run_in_netns
+from kubectl_podnet.node.procfs import NETNS_DIR, ProcFS
 
-from kubectl_podnet.lab.spec import ContainerSpec, PodSpec  # noqa: E402
-from kubectl_podnet.lab.world import LabNode  # noqa: E402
-from kubectl_podnet.node import netlink  # noqa: E402
-from kubectl_podnet.node.nsenter import run_in_netns  # noqa: E402
-from kubectl_podnet.node.procfs import NETNS_DIR, ProcFS  # noqa: E402
+HERE = Path(__file__).parent
 
 POD = PodSpec("listeners", (
     ContainerSpec("web", listen=("0.0.0.0:8080",)),
