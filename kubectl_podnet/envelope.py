@@ -12,13 +12,15 @@ agent ran: exec in the agent pod, the lab's node netns, or a node as root.
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from kubectl_podnet.connect_model import ConnectSide
 from kubectl_podnet.errors import AgentError, NodeError, PodnetError
 from kubectl_podnet.model import API_VERSION, HostView, MapError, PodNetReport
-from kubectl_podnet.outcome import Outcome
 from kubectl_podnet.serde import from_json
+
+if TYPE_CHECKING:  # the engine imports this module on every run: the client's types load when read
+    from kubectl_podnet.connect_model import ConnectSide
+    from kubectl_podnet.outcome import Outcome
 
 RESULT_KIND = "AgentResult"  # around one report, one connect side, or one error
 RESULT_LIST_KIND = "AgentResultList"  # around a batch: one AgentResult per request
@@ -107,6 +109,8 @@ def report_from(envelope: dict[str, Any], where: str, node: str | None) -> PodNe
 
 def side_from(envelope: dict[str, Any], where: str, node: str | None) -> ConnectSide:
     """One node's side of a connect in an envelope, or the agent's own error re-raised as ours."""
+    from kubectl_podnet.connect_model import ConnectSide
+
     return _payload(envelope, "side", ConnectSide, ("connect facts", "connect facts"), where, node)
 
 
