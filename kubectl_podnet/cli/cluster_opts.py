@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from kubectl_podnet.cluster.manifests import DEFAULT_IMAGE, DEFAULT_NAMESPACE
 from kubectl_podnet.cluster.port import ClusterPort
+
+if TYPE_CHECKING:
+    from kubectl_podnet.cli.progress import ProgressLine
+    from kubectl_podnet.cluster.agent import AgentManager
 
 Kubeconfig = Annotated[Optional[str], typer.Option("--kubeconfig", help="path to the kubeconfig file")]
 Context = Annotated[Optional[str], typer.Option("--context", help="kubeconfig context to use")]
@@ -57,3 +61,15 @@ def connect(kubeconfig: str | None, context: str | None, timeout: float | None =
 
     limit = REQUEST_TIMEOUT if timeout is None else min(timeout, REQUEST_TIMEOUT)
     return KubeCluster(kubeconfig=kubeconfig, context=context, request_timeout=limit)
+
+
+def agent_session(kubeconfig: str | None, context: str | None, timeout: float | None, agent_namespace: str | None,
+                  agent_image: str | None, quiet: bool) -> tuple[ClusterPort, AgentManager, ProgressLine]:
+    """What every verb that runs the agent starts from: the cluster, its shared agent, the progress line."""
+    from kubectl_podnet.cli.progress import ProgressLine
+    from kubectl_podnet.cluster.agent import AgentManager
+
+    agent_namespace, agent_image = checked_agent(agent_namespace, agent_image)
+    cluster = connect(kubeconfig, context, timeout)
+    progress = ProgressLine(quiet=quiet)
+    return cluster, AgentManager(cluster, agent_namespace, agent_image, progress), progress

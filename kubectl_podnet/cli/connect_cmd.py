@@ -9,7 +9,6 @@ import typer
 from kubectl_podnet.cli import cluster_opts
 from kubectl_podnet.cli.cluster_opts import AgentImage, AgentNamespace, Context, Kubeconfig
 from kubectl_podnet.cli.output import Format, terminal_width
-from kubectl_podnet.cli.progress import ProgressLine
 from kubectl_podnet.errors import ExitStatus
 
 
@@ -38,10 +37,9 @@ def connect(
     or route between the nodes, B's node's delivery, a real TCP connection from inside A to
     a one-off listener inside B (no SNAT, no DNAT), DF probes for the MTU, and the
     NetworkPolicies that select them. Exit 0: every hop passed (warnings allowed); 1: a hop
-    failed; 2: bad input; 3: cluster or agent trouble.
+    failed; 2: bad input; 3: cluster or agent trouble; 4: a bug of ours.
     """
     from kubectl_podnet.cluster import names as rules
-    from kubectl_podnet.cluster.agent import AgentManager
     from kubectl_podnet.cluster.connect import connect_pods
     from kubectl_podnet.errors import UsageError
     from kubectl_podnet.render.connect_report import connect_commands, render_connect
@@ -60,10 +58,8 @@ def connect(
     for ns in (namespace, dst_namespace):
         if ns is not None:
             rules.namespace(ns)
-    agent_namespace, agent_image = cluster_opts.checked_agent(agent_namespace, agent_image)
-    cluster = cluster_opts.connect(kubeconfig, context, agent_timeout)
-    progress = ProgressLine(quiet=quiet)
-    agents = AgentManager(cluster, agent_namespace, agent_image, progress)
+    cluster, agents, progress = cluster_opts.agent_session(kubeconfig, context, agent_timeout, agent_namespace,
+                                                           agent_image, quiet)
     a_ns = namespace or cluster.default_namespace
     b_ns = dst_namespace or a_ns
     try:

@@ -60,7 +60,6 @@ def inspect(
     fail it. The exit code is the worst of all pods.
     """
     from kubectl_podnet.cluster import names as rules
-    from kubectl_podnet.cluster.agent import AgentManager
     from kubectl_podnet.cluster.inspect_pods import inspect_pod, inspect_pods
     from kubectl_podnet.cluster.selection import Selection
     from kubectl_podnet.errors import UsageError
@@ -77,10 +76,8 @@ def inspect(
         rules.namespace(namespace)
     if node is not None:
         rules.node_name(node)
-    agent_namespace, agent_image = cluster_opts.checked_agent(agent_namespace, agent_image)
-    cluster = cluster_opts.connect(kubeconfig, context, timeout)
-    progress = ProgressLine(quiet=quiet)
-    agents = AgentManager(cluster, agent_namespace, agent_image, progress)
+    cluster, agents, progress = cluster_opts.agent_session(kubeconfig, context, timeout, agent_namespace, agent_image,
+                                                           quiet)
     # --node alone and -A look everywhere; anything else in one namespace, the context's by default
     everywhere = all_namespaces or (node is not None and namespace is None and not every_pod and not selector)
     ns = None if everywhere else (namespace or cluster.default_namespace)

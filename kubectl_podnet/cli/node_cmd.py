@@ -77,16 +77,12 @@ def map_cmd(
         node_map = _map_here()
     else:
         from kubectl_podnet.cli import cluster_opts
-        from kubectl_podnet.cli.progress import ProgressLine
-        from kubectl_podnet.cluster.agent import AgentManager
         from kubectl_podnet.cluster.map_request import map_node
 
-        agent_namespace, agent_image = cluster_opts.checked_agent(agent_namespace, agent_image)
-        cluster = cluster_opts.connect(kubeconfig, context, timeout)
-        progress = ProgressLine(quiet=quiet)
+        cluster, agents, progress = cluster_opts.agent_session(kubeconfig, context, timeout, agent_namespace,
+                                                               agent_image, quiet)
         try:
-            node_map = map_node(cluster, node, AgentManager(cluster, agent_namespace, agent_image, progress), timeout,
-                                not no_install, progress)
+            node_map = map_node(cluster, node, agents, timeout, not no_install, progress)
         finally:
             progress.done()
     raise typer.Exit(int(emit_map(node_map, output, ascii_only, svg, terminal_width())))
