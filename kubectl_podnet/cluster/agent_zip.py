@@ -45,12 +45,16 @@ def shipped(relative: str) -> bool:
 
 
 def _files(root: Path, arcbase: str, keep: Callable[[str], bool]) -> list[tuple[str, Path]]:
+    """The .py files under `root` that `keep` ships; a room that stays home is not walked
+    (a warm inspect lists these on every run to learn the payload's hash)."""
     found = []
-    for path in sorted(root.rglob("*.py")):
-        relative = path.relative_to(root)
-        if "__pycache__" in path.parts or "tests" in relative.parts or not keep(relative.as_posix()):
+    for top in root.iterdir():
+        if top.name == "__pycache__" or not keep(top.name):
             continue
-        found.append((f"{arcbase}/{relative.as_posix()}", path))
+        for path in [top] if top.is_file() else top.rglob("*.py"):
+            relative = path.relative_to(root)
+            if path.suffix == ".py" and "__pycache__" not in relative.parts and "tests" not in relative.parts:
+                found.append((f"{arcbase}/{relative.as_posix()}", path))
     return sorted(found)
 
 
