@@ -3,8 +3,8 @@
 Every failure the user can cause or meet is a `PodnetError` subclass carrying its
 exit status; the CLI maps them in one place (`cli.app.main`), and anything else that
 escapes is a bug of ours, `ExitStatus.INTERNAL`, so CI tells a plugin bug from a flaky
-cluster. Library errors are chained as the cause (`raise ClusterError(...) from exc`) so that PODNET_DEBUG=1 shows
-them with the traceback, while the user sees one line.
+cluster. Library errors are chained as the cause (`raise ClusterError(...) from exc`) so
+that PODNET_DEBUG=1 shows them with the traceback, while the user sees one line.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ from kubectl_podnet.errors import ExitStatus, PodnetError
 app = typer.Typer(
     name="kubectl podnet",
     help="Prove the Kubernetes pod-network model from inside the node: pause container, shared netns, "
-    "one IP, one veth, localhost.\n\nExit codes: 0 pass, 1 a check failed, 2 bad usage, 3 cluster or agent trouble, 4 a bug of kubectl-podnet.",
+    "one IP, one veth, localhost.\n\nExit codes: 0 pass, 1 a check failed, 2 bad usage, 3 cluster or agent trouble, "
+    "4 a bug of kubectl-podnet.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from kubectl_podnet.checks.hops import build_connect
 from kubectl_podnet.cluster.agent import AgentManager, AgentPod, Progress
 from kubectl_podnet.cluster.agent_zip import build_payload
 from kubectl_podnet.cluster.inspect_pods import exec_agent
@@ -30,7 +31,6 @@ from kubectl_podnet.connect_model import (
     PolicyRef,
     connect_requests,
 )
-from kubectl_podnet.checks.hops import build_connect
 from kubectl_podnet.envelope import side_from
 from kubectl_podnet.errors import ClusterError, UsageError
 from kubectl_podnet.serde import to_json

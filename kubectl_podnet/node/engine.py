@@ -54,8 +54,9 @@ def run_one(
 
 
 def run(request_text: str) -> tuple[int, dict[str, object]]:
-    """One request (an object), a batch (a list: one exec for every pod on a node), or a
-    NodeMapRequest (an object with `pods`: the batch plus the node's own view, for the map)."""
+    """One request (an object), a batch (a list: one exec for every pod on a node), a
+    NodeMapRequest (an object with `pods`: the batch plus the node's own view, for the map),
+    or one node's side of a connect (an object with `connect`)."""
     try:
         data = json.loads(request_text)
     except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than json can read

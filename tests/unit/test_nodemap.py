@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubectl_podnet.checks.nodemap import build_node_map, node_map_from, pod_wires
+from kubectl_podnet.checks.nodemap import node_map_from, pod_wires
 from kubectl_podnet.checks.report import build_report
 from kubectl_podnet.errors import AgentError, UsageError
 from kubectl_podnet.model import Address, Interface, MapError, Peer, PodNetNodeMap, Route
